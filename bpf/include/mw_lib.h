@@ -1,0 +1,118 @@
+/* Helpers shared by the hooks: counters, zone and verdict lookups, flow events. */
+#ifndef MW_LIB_H
+#define MW_LIB_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "mw_maps.h"
+
+#define MW_AF_INET 2
+#define MW_AF_INET6 10
+#define MW_SOCK_STREAM 1
+#define MW_IPPROTO_TCP 6
+#define MW_IPPROTO_UDP 17
+
+/* Keep clang from merging loads of different ctx fields into one load at a variable offset. */
+#define MW_BARRIER_VAR(v) asm volatile("" : "+r"(v))
+
+static __always_inline void mw_count(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&mw_counters, &slot);
+	if (v)
+		*v += 1;
+}
+
+/* The live generation and its config, or NULL when the daemon never configured the datapath. */
+static __always_inline struct mw_cfg *mw_live_config(__u32 *gen)
+{
+	__u32 zero = 0;
+	struct mw_gen *st = bpf_map_lookup_elem(&mw_state, &zero);
+	if (!st)
+		return NULL;
+	__u32 g = st->gen & 1;
+	*gen = g;
+	return bpf_map_lookup_elem(&mw_config, &g);
+}
+
+/* The calling agent's slot for generation gen, or NULL for a process that is no agent. */
+static __always_inline struct mw_endpoint_slot *mw_agent(struct mw_endpoint *ep, __u32 gen)
+{
+	struct mw_endpoint_slot *s = &ep->slot[gen & 1];
+	return s->zone ? s : NULL;
+}
+
+static __always_inline __u32 mw_zone4(__u32 gen, __u32 addr_be)
+{
+	struct mw_lpm4_key k = {.prefixlen = 64, .gen = gen};
+	__builtin_memcpy(k.addr, &addr_be, 4);
+	__u32 *z = bpf_map_lookup_elem(&mw_zones4, &k);
+	return z ? *z : 0;
+}
+
+static __always_inline __u32 mw_zone6(__u32 gen, const __u32 addr_be[4])
+{
+	struct mw_lpm6_key k = {.prefixlen = 160, .gen = gen};
+	__builtin_memcpy(k.addr, addr_be, 16);
+	__u32 *z = bpf_map_lookup_elem(&mw_zones6, &k);
+	return z ? *z : 0;
+}
+
+/* The verdict for (src zone, dst zone, port): exact port first, then any port, then the default. */
+static __always_inline __u8 mw_verdict(__u32 gen, __u32 src, __u32 dst, __u16 port,
+				       const struct mw_cfg *cfg, __u8 *reason)
+{
+	struct mw_policy_key k = {.gen = gen, .port = port, .src_zone = src, .dst_zone = dst};
+	__u32 *v = bpf_map_lookup_elem(&mw_policy, &k);
+	if (v) {
+		*reason = MW_REASON_RULE_PORT;
+		return *v;
+	}
+	k.port = 0;
+	v = bpf_map_lookup_elem(&mw_policy, &k);
+	if (v) {
+		*reason = MW_REASON_RULE_ANY;
+		return *v;
+	}
+	*reason = MW_REASON_DEFAULT;
+	return cfg->default_verdict;
+}
+
+static __always_inline void mw_count_verdict(__u8 verdict)
+{
+	if (verdict == MW_VERDICT_ALLOW)
+		mw_count(MW_CNT_ALLOW);
+	else if (verdict == MW_VERDICT_REDIRECT)
+		mw_count(MW_CNT_REDIRECT);
+	else
+		mw_count(MW_CNT_DENY);
+}
+
+/* Sends one flow event. Wakes the reader only past a fill threshold: it polls on its own. */
+static __always_inline void mw_emit(const struct mw_orig *o, __u8 verdict, __u8 reason, __u8 proto)
+{
+	struct mw_flow_event *e = bpf_ringbuf_reserve(&mw_events, sizeof(*e), 0);
+	if (!e) {
+		mw_count(MW_CNT_RINGBUF_DROP);
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->cookie = o->cookie;
+	e->cgroup_id = o->cgroup_id;
+	e->pid = o->pid;
+	e->agent = o->agent;
+	e->src_zone = o->src_zone;
+	e->dst_zone = o->dst_zone;
+	e->verdict = verdict;
+	e->family = o->family;
+	e->proto = proto;
+	e->reason = reason;
+	e->dport = o->dport;
+	e->pad = 0;
+	__builtin_memcpy(e->daddr, o->daddr, 16);
+	__builtin_memcpy(e->comm, o->comm, MW_COMM_LEN);
+	__u64 waiting = bpf_ringbuf_query(&mw_events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(e, waiting >= MW_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+#endif
