@@ -1,8 +1,10 @@
 package loader
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -165,5 +167,81 @@ func TestZonePolicyDeniesAgentButNotOtherProcessesAndFlipsAtomically(t *testing.
 	}
 	if c.Deny != 1 || c.Allow != 1 {
 		t.Errorf("counters %+v, want one deny and one allow", c)
+	}
+}
+
+// An accepted socket in the enforcer's cgroup answers SO_ORIGINAL_DST the way iptables
+// REDIRECT would, so proxies written for netfilter learn the original destination unchanged.
+func TestEnforcerSocketAnswersSOOriginalDst(t *testing.T) {
+	tb := newTestbed(t)
+	dp, err := Load(tb.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Close()
+	agentID, err := CgroupID(tb.agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enfID, err := CgroupID(tb.opts.EnforcerCgroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := probe.Addr().(*net.TCPAddr).Port
+	probe.Close()
+	cfg := Config{Enforcer4: netip.MustParseAddr("127.0.0.1"), Enforcer6: netip.MustParseAddr("::1"),
+		Port: uint16(port), EnforcerCgroup: enfID}
+	tables := policy.Tables{
+		Prefixes: []policy.ZonePrefix{{Prefix: netip.MustParsePrefix("127.0.0.9/32"), Zone: 2}},
+		Rules:    []policy.ZoneRule{{SrcZone: 1, DstZone: 2, Verdict: policy.VerdictRedirect}},
+		Default:  policy.VerdictDeny,
+	}
+	if _, err := dp.Apply(tables, []Endpoint{{CgroupID: agentID, Zone: 1}}, cfg); err != nil {
+		t.Fatal(err)
+	}
+
+	const py = `import socket,struct,sys
+l=socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(1); print("ready", flush=True)
+c,_=l.accept()
+raw=c.getsockopt(socket.SOL_IP, 80, 16)
+port,=struct.unpack("!H", raw[2:4])
+print("%s:%d" % (socket.inet_ntoa(raw[4:8]), port), flush=True)`
+	fd, err := cgroup.Open(tb.opts.EnforcerCgroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	srv := exec.Command("python3", "-c", py, fmt.Sprint(port))
+	srv.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(fd.Fd())}
+	srv.Stderr = os.Stderr
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || lines.Text() != "ready" {
+		t.Fatalf("enforcer stand-in did not start: %q", lines.Text())
+	}
+	if out, err := dial(t, tb.agent, "127.0.0.9:4444"); err != nil {
+		t.Fatalf("redirected connect: %v %q", err, out)
+	}
+	if !lines.Scan() || lines.Text() != "127.0.0.9:4444" {
+		t.Fatalf("SO_ORIGINAL_DST answered %q, want 127.0.0.9:4444", lines.Text())
+	}
+	c, err := dp.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OrigDstAnswered != 1 || c.Redirect != 1 {
+		t.Errorf("counters %+v", c)
 	}
 }

@@ -1,0 +1,49 @@
+# Meshwarden. `make deps` installs what building, testing and the demo need on a Debian node.
+GO ?= go
+BIN := bin/meshwarden
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all deps build generate check-generate vet test demo bench fuzz clean
+
+all: build
+
+deps:
+	@command -v apt-get >/dev/null || { echo "make deps needs apt-get (Debian/Ubuntu)"; exit 1; }
+	@if ! command -v clang-14 >/dev/null || ! command -v redis-server >/dev/null || ! command -v curl >/dev/null || ! [ -f /usr/include/bpf/bpf_helpers.h ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			clang-14 llvm-14 libbpf-dev redis-server curl python3 >/dev/null; \
+	fi
+	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	$(GO) mod download
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/meshwarden
+
+# Rebuild the eBPF objects and their Go bindings (needs clang-14 and libbpf-dev).
+generate:
+	$(GO) generate ./loader
+
+# Fails when the committed eBPF objects are not what the sources compile to.
+check-generate: generate
+	@git diff --exit-code --stat -- loader/ || { echo "generated eBPF files are stale: run make generate and commit"; exit 1; }
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '_bpfel.go$$'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+# Every test, privileged ones included (root, cgroup v2, bpffs): nothing is skipped.
+test: vet check-generate
+	$(GO) test -count=1 -timeout 20m ./...
+
+demo: build
+	./$(BIN) demo
+
+bench: build
+	$(GO) run ./test/bench
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./policy
+	$(GO) test -run '^$$' -fuzz FuzzDetectProtocol -fuzztime 30s ./userspace/proxy
+
+clean:
+	rm -rf bin
