@@ -1,0 +1,126 @@
+// Command meshwarden is the Meshwarden node daemon and its command-line tools.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/meshwarden/meshwarden/agent"
+	"github.com/meshwarden/meshwarden/loader"
+	"github.com/meshwarden/meshwarden/policy"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `meshwarden: a transparent security mesh for multi-agent AI systems
+
+usage:
+  meshwarden run --config FILE [--state-dir DIR] [--audit-log FILE] [--pin-dir DIR] [--node NAME]
+  meshwarden run --uninstall [--pin-dir DIR]
+  meshwarden policy validate FILE
+  meshwarden demo
+  meshwarden version
+`
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2 // bad arguments or an invalid policy
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stderr)
+	case "policy":
+		return cmdPolicy(args[1:], stdout, stderr)
+	case "demo":
+		return cmdDemo(args[1:], stdout, stderr)
+	case demoClientCmd:
+		return cmdDemoClient(args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "meshwarden", version)
+		return exitOK
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "meshwarden: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+func cmdRun(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts agent.Options
+	fs.StringVar(&opts.ConfigPath, "config", "", "security_mesh policy file")
+	fs.StringVar(&opts.StateDir, "state-dir", "/var/lib/meshwarden", "state directory")
+	fs.StringVar(&opts.AuditLog, "audit-log", "", "audit log (default <state-dir>/audit.jsonl)")
+	fs.StringVar(&opts.PinDir, "pin-dir", loader.DefaultPinDir, "bpffs directory for pinned maps and links")
+	fs.StringVar(&opts.Node, "node", "", "node name in audit records (default the host name)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	uninstall := fs.Bool("uninstall", false, "detach the pinned programs, remove the pinned maps and exit")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *uninstall {
+		if err := loader.Uninstall(opts.PinDir); err != nil {
+			fmt.Fprintln(stderr, "meshwarden: uninstall:", err)
+			return exitFailure
+		}
+		fmt.Fprintln(stderr, "meshwarden: programs detached and pins removed from", opts.PinDir)
+		return exitOK
+	}
+	if opts.ConfigPath == "" {
+		fmt.Fprintln(stderr, "meshwarden run: --config is required")
+		return exitUsage
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintln(stderr, "meshwarden run: --log-level:", err)
+		return exitUsage
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := agent.Run(ctx, opts); err != nil {
+		fmt.Fprintln(stderr, "meshwarden run:", err)
+		if errors.Is(err, agent.ErrInvalidPolicy) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	return exitOK
+}
+
+func cmdPolicy(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || args[0] != "validate" {
+		fmt.Fprintln(stderr, "usage: meshwarden policy validate FILE")
+		return exitUsage
+	}
+	pol, err := policy.Load(args[1])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "%s: valid: %d domains, %d zones, %d agents, %d segmentation rules, default %s\n",
+		args[1], len(pol.Domains), len(pol.Zones), len(pol.Agents), len(pol.Segmentation), pol.DefaultAction)
+	return exitOK
+}

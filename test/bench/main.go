@@ -1,0 +1,196 @@
+// Command bench measures the datapath against baselines taken in the same run and prints
+// ratios: connect() rate with and without the programs, and 1 kB HTTP requests over
+// keep-alive, redirected through the enforcer vs direct. `make bench` runs it (root).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/meshwarden/meshwarden/test/lab"
+)
+
+const policy = `security_mesh:
+  domains:
+    - {name: bench, tier: PLAINTEXT, allowed_roles: [EXECUTOR], audit_level: FULL_MESH}
+  zones:
+    - {name: direct, cidrs: ["127.0.0.2/32"]}
+    - {name: inspected, cidrs: ["127.0.0.3/32"]}
+    - {name: blocked, cidrs: ["127.0.0.4/32"]}
+    - {name: agents, cidrs: ["127.0.0.5/32"]}
+  agents:
+    - {id: bench, role: EXECUTOR, zone: agents, cgroup: {{.Name}}/agents/bench}
+  segmentation:
+    - {from: agents, to: direct, action: ALLOW}
+    - {from: agents, to: inspected, action: REDIRECT}
+    - {from: agents, to: blocked, action: DENY}
+  default_action: DENY
+  enforcer:
+    port: {{.Port}}
+    cgroup: {{.Name}}/enforcer
+`
+
+func main() {
+	rounds := flag.Int("rounds", 5, "interleaved rounds per measurement (the median is reported)")
+	connects := flag.Int("connects", 5000, "connect() calls per round")
+	seconds := flag.Float64("seconds", 3, "seconds per HTTP round")
+	flag.Parse()
+	r := &runner{}
+	code := 0
+	func() {
+		defer r.finish(&code)
+		run(r, *rounds, *connects, *seconds)
+	}()
+	os.Exit(code)
+}
+
+func run(r *runner, rounds, connects int, seconds float64) {
+	dir, err := os.MkdirTemp("", "mwbench-bin-")
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	r.Cleanup(func() { os.RemoveAll(dir) })
+	bins, err := lab.Build(".", dir)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	m := lab.New(r, bins)
+	m.WritePolicy(policy)
+	m.Start()
+	for _, cg := range []string{"agents/plain", "bare"} {
+		if err := os.MkdirAll(m.Cgroup(cg), 0o755); err != nil {
+			r.Fatalf("%v", err)
+		}
+	}
+	sink := acceptSink(r, "127.0.0.2:0")
+	deny := "127.0.0.4:" + strings.Split(sink, ":")[1]
+
+	fmt.Printf("connect(): %d calls x %d interleaved rounds, median\n", connects, rounds)
+	variants := []struct{ name, cgroup, addr string }{
+		{"no programs (cgroup outside the agents' tree)", "bare", sink},
+		{"non-agent cgroup, programs attached", "agents/plain", sink},
+		{"agent cgroup, ALLOW", "agents/bench", sink},
+		{"agent cgroup, DENY", "agents/bench", deny},
+	}
+	rates := make([][]float64, len(variants))
+	for range rounds {
+		for i, v := range variants {
+			res := m.Run(m.Cgroup(v.cgroup), bins.Client, "connect-rate", strconv.Itoa(connects), v.addr)
+			rates[i] = append(rates[i], field(r, res, "rate"))
+		}
+	}
+	base := median(rates[0])
+	for i, v := range variants {
+		fmt.Printf("  %-46s %8.0f /s  ratio %.3f\n", v.name, median(rates[i]), median(rates[i])/base)
+	}
+
+	direct := "http://" + lab.Backend(r, "127.0.0.2:0", "direct") + "/bench"
+	redirected := "http://" + lab.Backend(r, "127.0.0.3:0", "inspected") + "/bench"
+	secs := strconv.FormatFloat(seconds, 'f', -1, 64)
+	for _, conc := range []string{"1", "16"} {
+		fmt.Printf("HTTP/1.1 keep-alive, 1 kB POST, %s connection(s), %s s x %d rounds, median\n", conc, secs, rounds)
+		var d, x [3][]float64
+		for range rounds {
+			for _, p := range []struct {
+				url string
+				out *[3][]float64
+			}{{direct, &d}, {redirected, &x}} {
+				res := m.Run(m.Cgroup("agents/bench"), bins.Client, "http-bench", secs, conc, p.url, "1024")
+				for i, k := range []string{"rps", "p50_us", "p99_us"} {
+					p.out[i] = append(p.out[i], field(r, res, k))
+				}
+			}
+		}
+		fmt.Printf("  direct      %8.0f req/s  p50 %6.0f us  p99 %6.0f us\n", median(d[0]), median(d[1]), median(d[2]))
+		fmt.Printf("  redirected  %8.0f req/s  p50 %6.0f us  p99 %6.0f us\n", median(x[0]), median(x[1]), median(x[2]))
+		fmt.Printf("  ratio       %8.3f        p50 +%5.0f us  p99 +%5.0f us\n",
+			median(x[0])/median(d[0]), median(x[1])-median(d[1]), median(x[2])-median(d[2]))
+	}
+}
+
+// acceptSink accepts and drops connections on addr; it returns the bound address.
+func acceptSink(r *runner, addr string) string {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	r.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// field reads key=value from a client's output.
+func field(r *runner, res lab.Result, key string) float64 {
+	if res.Err != nil {
+		r.Fatalf("client failed: %v: %s", res.Err, res.Out)
+	}
+	for _, f := range strings.Fields(res.Out) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				r.Fatalf("parse %s in %q: %v", key, res.Out, err)
+			}
+			return x
+		}
+	}
+	r.Fatalf("no %s in %q", key, res.Out)
+	return 0
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// runner is the lab's owner for a program: Fatalf stops the run, cleanups run at the end.
+type runner struct {
+	cleanups []func()
+	failed   bool
+}
+
+type fatal struct{ msg string }
+
+func (r *runner) Helper()                         {}
+func (r *runner) Logf(format string, args ...any) {}
+func (r *runner) Failed() bool                    { return r.failed }
+func (r *runner) Cleanup(f func())                { r.cleanups = append(r.cleanups, f) }
+func (r *runner) Errorf(format string, args ...any) {
+	r.failed = true
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+func (r *runner) Fatalf(format string, args ...any) {
+	r.failed = true
+	panic(fatal{fmt.Sprintf(format, args...)})
+}
+
+// finish runs the cleanups (last first) and turns a Fatalf into exit status 1.
+func (r *runner) finish(code *int) {
+	if p := recover(); p != nil {
+		f, ok := p.(fatal)
+		if !ok {
+			panic(p)
+		}
+		fmt.Fprintln(os.Stderr, "bench:", f.msg)
+		*code = 1
+	}
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+	if r.failed {
+		*code = 1
+	}
+}

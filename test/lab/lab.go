@@ -1,0 +1,298 @@
+// Package lab builds the world the end-to-end tests and the benchmark run in: the real daemon
+// binary, its own cgroup subtree, pin directory and state directory, agents started as real
+// processes inside their cgroups, and backends; everything is removed when the owner ends.
+package lab
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/meshwarden/meshwarden/loader/cgroup"
+	"github.com/meshwarden/meshwarden/userspace/audit"
+)
+
+// T is what the lab needs from its owner: *testing.T fits, and so does the benchmark's runner.
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Logf(format string, args ...any)
+	Cleanup(func())
+	Failed() bool
+}
+
+// Binaries are the programs the lab runs: the daemon and the test agent.
+type Binaries struct{ Meshwarden, Client string }
+
+// Build compiles the daemon and the test agent into dir. repo is the module root.
+func Build(repo, dir string) (Binaries, error) {
+	b := Binaries{Meshwarden: filepath.Join(dir, "meshwarden"), Client: filepath.Join(dir, "mwclient")}
+	for pkg, out := range map[string]string{"./cmd/meshwarden": b.Meshwarden, "./test/agents/mwclient": b.Client} {
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return b, fmt.Errorf("build %s: %w: %s", pkg, err, out)
+		}
+	}
+	return b, nil
+}
+
+// mesh is one test's world: its own cgroup subtree, pin directory, state directory,
+// enforcer port and backends, all removed when the test ends.
+type Mesh struct {
+	t        T
+	Bins     Binaries
+	Name     string // unique: cgroups and pins live under it
+	root     string // cgroup2 mount
+	Dir      string // state directory and config
+	Config   string
+	AuditLog string
+	PinDir   string
+	Port     int // enforcer
+	daemon   *exec.Cmd
+	vars     map[string]any
+}
+
+// New makes an empty mesh: nothing runs until WritePolicy and Start.
+func New(t T, bins Binaries) *Mesh {
+	t.Helper()
+	root, err := cgroup.Root()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	dir, err := os.MkdirTemp("", "mwlab-")
+	if err != nil {
+		t.Fatalf("create state directory: %v", err)
+	}
+	m := &Mesh{t: t, Bins: bins, Name: "mwtest-" + hex.EncodeToString(b), root: root, Dir: dir}
+	m.Config = filepath.Join(m.Dir, "security_mesh.yaml")
+	m.AuditLog = filepath.Join(m.Dir, "audit.jsonl")
+	m.PinDir = filepath.Join("/sys/fs/bpf", m.Name, "v1")
+	m.Port = FreePort(t)
+	m.vars = map[string]any{"Name": m.Name, "Port": m.Port}
+	t.Cleanup(func() { os.RemoveAll(m.Dir) })
+	t.Cleanup(m.cleanup)
+	return m
+}
+
+func (m *Mesh) cleanup() {
+	m.Stop()
+	out, err := exec.Command(m.Bins.Meshwarden, "run", "--uninstall", "--pin-dir", m.PinDir).CombinedOutput()
+	if err != nil {
+		m.t.Errorf("uninstall: %v: %s", err, out)
+	}
+	if err := cgroup.RemoveTree(filepath.Join(m.root, m.Name), true); err != nil {
+		m.t.Errorf("remove cgroups: %v", err)
+	}
+	if m.t.Failed() {
+		if b, err := os.ReadFile(m.AuditLog); err == nil {
+			m.t.Logf("audit log:\n%s", b)
+		}
+	}
+}
+
+// cgroup is the absolute path of a cgroup below this mesh's subtree.
+func (m *Mesh) Cgroup(rel string) string { return filepath.Join(m.root, m.Name, rel) }
+
+// writePolicy writes the policy text; %(Name)s-style placeholders {{.Name}} and {{.Port}}
+// and any value set with set() are substituted.
+func (m *Mesh) WritePolicy(text string) {
+	m.t.Helper()
+	for k, v := range m.vars {
+		text = strings.ReplaceAll(text, "{{."+k+"}}", fmt.Sprint(v))
+	}
+	if err := os.WriteFile(m.Config, []byte(text), 0o600); err != nil {
+		m.t.Fatalf("%v", err)
+	}
+}
+
+func (m *Mesh) Set(k string, v any) { m.vars[k] = v }
+
+// start runs the daemon and waits until its enforcer listens.
+func (m *Mesh) Start() {
+	m.t.Helper()
+	before := len(m.Records())
+	m.daemon = exec.Command(m.Bins.Meshwarden, "run", "--config", m.Config, "--state-dir", m.Dir,
+		"--audit-log", m.AuditLog, "--pin-dir", m.PinDir, "--node", "testnode", "--log-level", "warn")
+	m.daemon.Stderr = &prefixWriter{t: m.t, prefix: "daemon: "}
+	if err := m.daemon.Start(); err != nil {
+		m.t.Fatalf("%v", err)
+	}
+	m.WaitRecord(func(r audit.Record, i int) bool {
+		return i >= before && r.Kind == audit.KindSystem && strings.HasPrefix(r.Message, "enforcer listening")
+	}, "enforcer listening")
+}
+
+// stop sends SIGTERM and waits; kill sends SIGKILL.
+func (m *Mesh) Stop() { m.signalAndWait(syscall.SIGTERM) }
+func (m *Mesh) Kill() { m.signalAndWait(syscall.SIGKILL) }
+
+func (m *Mesh) signalAndWait(sig syscall.Signal) {
+	if m.daemon == nil {
+		return
+	}
+	m.daemon.Process.Signal(sig)
+	m.daemon.Wait()
+	m.daemon = nil
+}
+
+func (m *Mesh) HUP() {
+	m.t.Helper()
+	if err := m.daemon.Process.Signal(syscall.SIGHUP); err != nil {
+		m.t.Fatalf("%v", err)
+	}
+}
+
+// Result is what one agent process printed.
+type Result struct {
+	PID int
+	Out string
+	Err error
+}
+
+// Run starts a command inside cgroup cg (absolute) and waits for it.
+func (m *Mesh) Run(cg string, name string, args ...string) Result {
+	m.t.Helper()
+	return m.Go(cg, name, args...)()
+}
+
+// Go starts a command inside cgroup cg (absolute) and returns a function that waits for it.
+func (m *Mesh) Go(cg string, name string, args ...string) func() Result {
+	m.t.Helper()
+	fd, err := cgroup.Open(cg)
+	if err != nil {
+		m.t.Fatalf("%v", err)
+	}
+	defer fd.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(fd.Fd())}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		m.t.Fatalf("start %s: %v", name, err)
+	}
+	return func() Result {
+		defer cancel()
+		err := cmd.Wait()
+		return Result{PID: cmd.Process.Pid, Out: strings.TrimSpace(out.String()), Err: err}
+	}
+}
+
+// client runs the test agent in the agent cgroup rel.
+func (m *Mesh) Client(rel string, args ...string) Result {
+	m.t.Helper()
+	return m.Run(m.Cgroup(rel), m.Bins.Client, args...)
+}
+
+// records reads the whole audit log.
+func (m *Mesh) Records() []audit.Record {
+	m.t.Helper()
+	f, err := os.Open(m.AuditLog)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		m.t.Fatalf("%v", err)
+	}
+	defer f.Close()
+	var rs []audit.Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		var r audit.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			m.t.Fatalf("audit line is not JSON: %v: %s", err, sc.Text())
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// waitRecord waits (bounded) for a record matching fn and returns it.
+func (m *Mesh) WaitRecord(fn func(r audit.Record, index int) bool, what string) audit.Record {
+	m.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for i, r := range m.Records() {
+			if fn(r, i) {
+				return r
+			}
+		}
+		if time.Now().After(deadline) {
+			m.t.Fatalf("no audit record: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// recordsOf returns the records of one pid.
+func (m *Mesh) RecordsOf(pid int) []audit.Record {
+	var out []audit.Record
+	for _, r := range m.Records() {
+		if int(r.PID) == pid {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// FreePort returns a TCP port free on 127.0.0.1 now.
+func FreePort(t T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// backend is an HTTP server answering "<name> <method> <path>" on addr (ip:0 picks a port).
+// Backend serves HTTP on addr (ip:0 picks a port), answering "<name> <method> <path> <body length>"; it returns the address.
+func Backend(t T, addr, name string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s %s %d", name, r.Method, r.URL.Path, len(body))
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+type prefixWriter struct {
+	t      T
+	prefix string
+}
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	for _, l := range bytes.Split(bytes.TrimRight(p, "\n"), []byte("\n")) {
+		w.t.Logf("%s", w.prefix + string(l))
+	}
+	return len(p), nil
+}
+
+// T returns the mesh's owner.
+func (m *Mesh) T() T { return m.t }
