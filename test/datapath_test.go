@@ -66,7 +66,9 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) orchestrator(args ...string) lab.Result { return w.Client("agents/orchestrator", args...) }
+func (w *world) orchestrator(args ...string) lab.Result {
+	return w.Client("agents/orchestrator", args...)
+}
 
 // flowOf waits for the kernel's flow record of pid.
 func (w *world) flowOf(pid int) audit.Record {

@@ -271,4 +271,3 @@ func auditLinesFor(path string, pid int) ([]string, bool) {
 	// The kernel's flow line always comes; a redirected flow also gets the enforcer's line.
 	return lines, flow != "" && (flow != "REDIRECT" || request)
 }
-

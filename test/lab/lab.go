@@ -289,7 +289,7 @@ type prefixWriter struct {
 
 func (w *prefixWriter) Write(p []byte) (int, error) {
 	for _, l := range bytes.Split(bytes.TrimRight(p, "\n"), []byte("\n")) {
-		w.t.Logf("%s", w.prefix + string(l))
+		w.t.Logf("%s", w.prefix+string(l))
 	}
 	return len(p), nil
 }
