@@ -18,17 +18,14 @@ static __always_inline __u8 mw_decide(void *ctx, __u32 gen, const struct mw_cfg 
 		verdict = MW_VERDICT_DENY;
 		reason = MW_REASON_NOT_STREAM;
 	}
-	if (verdict == MW_VERDICT_REDIRECT) {
-		o->pid = bpf_get_current_pid_tgid() >> 32;
-		bpf_get_current_comm(o->comm, sizeof(o->comm));
-		if (bpf_map_update_elem(&mw_orig_by_cookie, &o->cookie, o, BPF_ANY)) {
-			mw_count(MW_CNT_ORIG_STORE_FAIL);
-			verdict = MW_VERDICT_DENY;
-			reason = MW_REASON_NO_RECORD;
-		}
-	} else {
-		o->pid = bpf_get_current_pid_tgid() >> 32;
-		bpf_get_current_comm(o->comm, sizeof(o->comm));
+	o->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	if (verdict == MW_VERDICT_REDIRECT &&
+	    bpf_map_update_elem(&mw_orig_by_cookie, &o->cookie, o, BPF_ANY)) {
+		/* Without the record the enforcer could not tell where to go: refuse. */
+		mw_count(MW_CNT_ORIG_STORE_FAIL);
+		verdict = MW_VERDICT_DENY;
+		reason = MW_REASON_NO_RECORD;
 	}
 	mw_count_verdict(verdict);
 	mw_emit(o, verdict, reason, proto);
