@@ -1,9 +1,9 @@
 package proxy
 
 import (
-	"bufio"
 	"bytes"
-	"net"
+	"errors"
+	"os"
 	"time"
 )
 
@@ -32,48 +32,74 @@ func (p protocol) String() string {
 
 const (
 	// firstByteTimeout is how long the client gets to speak first. Clients of server-speaks-first
-	// protocols (SMTP, MySQL, FTP...) wait for a banner: after this their connection is opaque.
+	// protocols (SMTP, MySQL, FTP...) wait for a banner: after this, the first side to speak
+	// decides (see clientSpeaksFirst).
 	firstByteTimeout = 200 * time.Millisecond
 	// requestLineTimeout bounds the wait for the rest of a request line once its first bytes
 	// looked like HTTP.
 	requestLineTimeout = 2 * time.Second
 	// sniffBufferSize is the client reader's buffer, and so the longest request line sniff can see
 	// whole. A longer line that is still a valid prefix is taken as HTTP.
-	sniffBufferSize = 64 << 10
+	sniffBufferSize = 16 << 10
 	// maxMethodLen is the length of the longest of standardMethods.
 	maxMethodLen = len("OPTIONS")
 )
 
-// sniff decides how to relay a connection from the client's first bytes, without consuming them.
-// It only waits for bytes the client is sending: nothing within firstByteTimeout, or a start that
-// stalls before the end of a request line, makes the connection opaque.
-func sniff(conn net.Conn, br *bufio.Reader) protocol {
-	defer func() { _ = conn.SetReadDeadline(time.Time{}) }()
-	if err := conn.SetReadDeadline(time.Now().Add(firstByteTimeout)); err != nil {
+// sniff decides how to relay the session from the client's first bytes, without consuming them.
+// It only waits for bytes the client is sending: a start that stalls before the end of a request
+// line makes the connection opaque, and so does a client that is still silent after
+// firstByteTimeout when the upstream speaks first.
+func (c *session) sniff() protocol {
+	defer func() { _ = c.client.SetReadDeadline(time.Time{}) }()
+	if err := c.client.SetReadDeadline(time.Now().Add(firstByteTimeout)); err != nil {
 		return protoOpaque
 	}
-	if _, err := br.Peek(1); err != nil {
-		return protoOpaque // silent client (timeout) or one that is already gone: relay as is
+	if _, err := c.cr.Peek(1); err != nil {
+		if !errors.Is(err, os.ErrDeadlineExceeded) || !c.clientSpeaksFirst() {
+			return protoOpaque // a client already gone, or a server-speaks-first protocol
+		}
 	}
 	extended := false
 	for {
-		b, _ := br.Peek(br.Buffered())
+		b, _ := c.cr.Peek(c.cr.Buffered())
 		if p := detectProtocol(b); p != protoUndecided {
 			return p
 		}
-		if len(b) >= br.Size() {
+		if len(b) >= c.cr.Size() {
 			return protoHTTP1
 		}
 		if !extended {
-			if err := conn.SetReadDeadline(time.Now().Add(requestLineTimeout)); err != nil {
+			if err := c.client.SetReadDeadline(time.Now().Add(requestLineTimeout)); err != nil {
 				return protoOpaque
 			}
 			extended = true
 		}
-		if _, err := br.Peek(len(b) + 1); err != nil {
+		if _, err := c.cr.Peek(len(b) + 1); err != nil {
 			return protoOpaque
 		}
 	}
+}
+
+// clientSpeaksFirst is asked when the client stayed silent for firstByteTimeout. It waits for
+// either side to send something and reports whether the client did while the upstream had not.
+// A server-speaks-first protocol (SMTP, MySQL...) is then relayed opaquely, but a client that
+// merely connected early, like a connection pool, is still parsed: pausing before the first
+// request does not get an agent past HTTP auditing.
+func (c *session) clientSpeaksFirst() bool {
+	if err := c.client.SetReadDeadline(time.Time{}); err != nil {
+		return false
+	}
+	upstreamDone := c.spawn(func() {
+		_, _ = c.ur.Peek(1)
+		_ = c.client.SetReadDeadline(time.Now()) // the upstream spoke or closed: stop waiting for the client
+	})
+	_, clientErr := c.cr.Peek(1)
+	_ = c.upstream.SetReadDeadline(time.Now()) // the client spoke or the upstream did: stop waiting for the upstream
+	<-upstreamDone
+	if err := c.upstream.SetReadDeadline(time.Time{}); err != nil {
+		return false
+	}
+	return clientErr == nil && c.ur.Buffered() == 0
 }
 
 // detectProtocol classifies the first bytes a client sent. HTTP/1.x is a request line

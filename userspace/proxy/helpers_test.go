@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -160,6 +161,32 @@ func (h *harness) dial(t *testing.T) *net.TCPConn {
 	return c.(*net.TCPConn)
 }
 
+// dialRefused connects to a proxy that is expected to refuse the connection, and checks that it
+// does: the connection is reset or closed, during the dial or at the first read.
+func (h *harness) dialRefused(t *testing.T) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", h.addr, waitLimit)
+	if err != nil {
+		if !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("dial: %v", err)
+		}
+		return
+	}
+	defer func() { _ = c.Close() }()
+	_, _ = c.Write([]byte("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"))
+	expectClosed(t, c)
+}
+
+// onlyPeer returns the one peer the resolver was asked about.
+func (h *harness) onlyPeer(t *testing.T) netip.AddrPort {
+	t.Helper()
+	peers := h.resolver.lookedUp()
+	if len(peers) != 1 {
+		t.Fatalf("resolver was asked about %v, want one peer", peers)
+	}
+	return peers[0]
+}
+
 // httpClient returns a client whose every connection goes to the proxy, whatever the URL says,
 // as the kernel's redirect does.
 func (h *harness) httpClient(t *testing.T, configure ...func(*http.Transport)) *http.Client {
@@ -216,13 +243,18 @@ func addrPort(t *testing.T, a net.Addr) netip.AddrPort {
 // checkRelayed checks the fields every relayed record of a connection from client carries.
 func checkRelayed(t *testing.T, r audit.Record, client net.Conn, dst netip.AddrPort, protocol string) {
 	t.Helper()
-	want := audit.Record{
+	type fields struct {
+		Kind, AgentID, Role, Zone, Comm, Source, Destination, DstZone, Transport, Protocol, Verdict string
+		PID                                                                                         uint32
+		CgroupID, Cookie                                                                            uint64
+	}
+	want := fields{
 		Kind: audit.KindRequest, AgentID: testIdentity.AgentID, Role: testIdentity.Role, Zone: testIdentity.Zone,
 		PID: testPID, Comm: testComm, CgroupID: testCgroup, Cookie: testCookie,
 		Source: client.LocalAddr().String(), Destination: dst.String(), DstZone: "internet",
 		Transport: "tcp", Protocol: protocol, Verdict: "REDIRECT",
 	}
-	got := audit.Record{
+	got := fields{
 		Kind: r.Kind, AgentID: r.AgentID, Role: r.Role, Zone: r.Zone,
 		PID: r.PID, Comm: r.Comm, CgroupID: r.CgroupID, Cookie: r.Cookie,
 		Source: r.Source, Destination: r.Destination, DstZone: r.DstZone,
@@ -262,18 +294,6 @@ func readAll(t *testing.T, c net.Conn) string {
 		t.Fatalf("read: %v (after %q)", err, b)
 	}
 	return string(b)
-}
-
-// eventually polls cond until it holds or waitLimit passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // startHTTPUpstream runs an HTTP server on 127.0.0.1; configure, if not nil, may change it first.

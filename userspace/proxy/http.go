@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// lingerTimeout bounds how long a closing HTTP connection keeps reading what the client still sends.
+const lingerTimeout = 500 * time.Millisecond
+
 // headReadLimit caps the bytes read while parsing one request or response head: net/http's
 // server default (1 MiB) plus the reader's buffer, as net/http's server allows.
 const headReadLimit = 1<<20 + 4096
@@ -60,6 +63,8 @@ func (c *session) exchange() step {
 	if err != nil {
 		if !isConnError(err) {
 			c.badRequest(err)
+			c.startClose()
+			c.drainClient()
 		}
 		return stepClose
 	}
@@ -118,7 +123,8 @@ func (c *session) exchange() step {
 		closeAfter = true
 	}
 	if closeAfter {
-		c.closeBoth()
+		c.startClose()
+		_ = c.upstream.Close() // done with; this also ends a body still being forwarded
 	}
 	<-forwarded
 	rec.BytesIn = reqBody.n
@@ -127,7 +133,10 @@ func (c *session) exchange() step {
 	c.srv.audit(rec)
 
 	switch {
-	case closeAfter, forwardErr != nil, !reqBody.done():
+	case closeAfter:
+		c.drainClient()
+		return stepClose
+	case forwardErr != nil, !reqBody.done():
 		// The upstream did not get the whole request, or the client's body was not read to its
 		// end: the two sides no longer agree where the next message starts.
 		return stepClose
@@ -272,6 +281,18 @@ func (c *session) badRequest(err error) {
 	c.srv.audit(rec)
 	c.srv.log.Debug("proxy: bad request", "source", rec.Source, "destination", rec.Destination, "err", err)
 }
+
+// startClose begins an orderly close after the last response: the client gets FIN after it, and
+// reading from the client (a body it is still sending, drainClient) stops after lingerTimeout.
+func (c *session) startClose() {
+	closeWrite(c.client)
+	_ = c.client.SetReadDeadline(time.Now().Add(lingerTimeout))
+}
+
+// drainClient reads and drops what the client still sends until it closes or the linger time is
+// up: closing a socket with unread data sends RST, which can destroy the response the client is
+// still receiving.
+func (c *session) drainClient() { _, _ = io.Copy(io.Discard, c.cr) }
 
 // isConnError reports whether err is a connection ending or failing, rather than a malformed
 // message.

@@ -192,11 +192,12 @@ func (s *Server) handle(ctx context.Context, client net.Conn) {
 	if !known {
 		s.refuse(client)
 		s.audit(with(base, func(r *audit.Record) { r.Verdict, r.Reason = verdictDeny, reasonUnknownAgent }))
-		s.log.Warn("proxy: refused connection from unknown agent", "peer", peer, "dst", origin.Dst, "cgroup_id", origin.CgroupID, "comm", origin.Comm)
+		s.log.Info("proxy: refused connection from unknown agent", "peer", peer, "dst", origin.Dst, "cgroup_id", origin.CgroupID, "comm", origin.Comm)
 		return
 	}
 
-	upstream, err := s.dial(ctx, origin.Dst)
+	// The dialer's error names the destination already; it goes into the record as it is.
+	upstream, err := s.cfg.Dial(ctx, "tcp", origin.Dst.String())
 	if err != nil {
 		s.refuse(client)
 		s.audit(with(base, func(r *audit.Record) { r.Verdict, r.Reason = verdictRedirect, reasonDialFailed+err.Error() }))
@@ -232,14 +233,6 @@ func (s *Server) identify(cgroupID uint64) (Identity, bool) {
 		return Identity{}, false
 	}
 	return s.cfg.Identify(cgroupID)
-}
-
-func (s *Server) dial(ctx context.Context, dst netip.AddrPort) (net.Conn, error) {
-	conn, err := s.cfg.Dial(ctx, "tcp", dst.String())
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", dst, err)
-	}
-	return conn, nil
 }
 
 func (s *Server) zoneName(id uint32) string {

@@ -56,7 +56,7 @@ func (c *session) run() {
 	})
 	defer stopIdle()
 
-	switch sniff(c.client, c.cr) {
+	switch c.sniff() {
 	case protoHTTP1:
 		c.serveHTTP()
 	default:
