@@ -33,33 +33,10 @@ int mw_getsockopt(struct bpf_sockopt *ctx)
 	if (!sk)
 		return 1;
 
-	/* Read every field unconditionally, then select. */
-	__u32 family = sk->family;
-	__u32 ip4 = sk->dst_ip4;
-	__u32 ip6_0 = sk->dst_ip6[0];
-	__u32 ip6_1 = sk->dst_ip6[1];
-	__u32 ip6_2 = sk->dst_ip6[2];
-	__u32 ip6_3 = sk->dst_ip6[3];
-	__u16 dport = bpf_ntohs(sk->dst_port);
-	MW_BARRIER_VAR(family);
-	MW_BARRIER_VAR(ip4);
-	MW_BARRIER_VAR(ip6_0);
-	MW_BARRIER_VAR(ip6_1);
-	MW_BARRIER_VAR(ip6_2);
-	MW_BARRIER_VAR(ip6_3);
-
+	/* The peer of an accepted socket is the agent's local endpoint. */
 	struct mw_tuple t = {};
-	t.port = dport;
-	int mapped = ip6_0 == 0 && ip6_1 == 0 && ip6_2 == bpf_htonl(0xffff);
-	if (family == MW_AF_INET || mapped) {
-		__u32 a = family == MW_AF_INET ? ip4 : ip6_3;
-		__builtin_memcpy(t.addr, &a, 4);
-		t.family = MW_FAMILY_V4;
-	} else {
-		__u32 a[4] = {ip6_0, ip6_1, ip6_2, ip6_3};
-		__builtin_memcpy(t.addr, a, 16);
-		t.family = MW_FAMILY_V6;
-	}
+	mw_tuple_of(&t, sk->family, sk->dst_ip4, sk->dst_ip6[0], sk->dst_ip6[1], sk->dst_ip6[2],
+		    sk->dst_ip6[3], bpf_ntohs(sk->dst_port));
 	struct mw_orig *o = bpf_map_lookup_elem(&mw_orig_by_tuple, &t);
 	if (!o)
 		return 1;

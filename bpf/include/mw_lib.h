@@ -88,6 +88,31 @@ static __always_inline void mw_count_verdict(__u8 verdict)
 		mw_count(MW_CNT_DENY);
 }
 
+/* The tuple key of a socket endpoint. The fields are read by the caller unconditionally (never
+ * at a ctx offset chosen by a branch) and passed here; the barriers keep clang from merging
+ * the loads back into one. An IPv4-mapped IPv6 address becomes an IPv4 key. */
+static __always_inline void mw_tuple_of(struct mw_tuple *t, __u32 family, __u32 ip4, __u32 ip6_0,
+					__u32 ip6_1, __u32 ip6_2, __u32 ip6_3, __u16 port)
+{
+	MW_BARRIER_VAR(family);
+	MW_BARRIER_VAR(ip4);
+	MW_BARRIER_VAR(ip6_0);
+	MW_BARRIER_VAR(ip6_1);
+	MW_BARRIER_VAR(ip6_2);
+	MW_BARRIER_VAR(ip6_3);
+	t->port = port;
+	int mapped = ip6_0 == 0 && ip6_1 == 0 && ip6_2 == bpf_htonl(0xffff);
+	if (family == MW_AF_INET || mapped) {
+		__u32 a = family == MW_AF_INET ? ip4 : ip6_3;
+		__builtin_memcpy(t->addr, &a, 4);
+		t->family = MW_FAMILY_V4;
+	} else {
+		__u32 a[4] = {ip6_0, ip6_1, ip6_2, ip6_3};
+		__builtin_memcpy(t->addr, a, 16);
+		t->family = MW_FAMILY_V6;
+	}
+}
+
 /* Sends one flow event. Wakes the reader only past a fill threshold: it polls on its own. */
 static __always_inline void mw_emit(const struct mw_orig *o, __u8 verdict, __u8 reason, __u8 proto)
 {
