@@ -1,0 +1,225 @@
+package protocol
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// edit is a pending change to one value: a replacement, or the removal of an array element or
+// object member.
+type edit struct {
+	raw     []byte
+	deleted bool
+}
+
+// Replace replaces v with the JSON text raw (which must be one valid JSON value). Values below v
+// can no longer be edited.
+func (v Value) Replace(raw []byte) error {
+	if v.d == nil {
+		return fmt.Errorf("replace: %w", ErrNoValue)
+	}
+	if _, err := ParseJSON(raw, Limits{AllowDuplicateKeys: true, MaxBodyBytes: v.d.lim.MaxBodyBytes}); err != nil {
+		return fmt.Errorf("replace %s: replacement: %w", v.Path(), err)
+	}
+	if err := v.editable(); err != nil {
+		return err
+	}
+	v.d.setEdit(v.n, edit{raw: append([]byte(nil), raw...)})
+	return nil
+}
+
+// SetString replaces v with the JSON string s.
+func (v Value) SetString(s string) error {
+	if v.d == nil {
+		return fmt.Errorf("set string: %w", ErrNoValue)
+	}
+	if err := v.editable(); err != nil {
+		return err
+	}
+	v.d.setEdit(v.n, edit{raw: appendJSONString(nil, s)})
+	return nil
+}
+
+// Delete removes v from the array or object that holds it. The root cannot be deleted; neither
+// can the root of embedded JSON (replace the string that holds it instead).
+func (v Value) Delete() error {
+	if v.d == nil {
+		return fmt.Errorf("delete: %w", ErrNoValue)
+	}
+	if v.node().parent < 0 {
+		return fmt.Errorf("delete %s: a root value cannot be deleted: %w", v.Path(), ErrNoValue)
+	}
+	if err := v.editable(); err != nil {
+		return err
+	}
+	v.d.setEdit(v.n, edit{deleted: true})
+	return nil
+}
+
+// editable refuses edits below a value that is already replaced or deleted.
+func (v Value) editable() error {
+	d, n := v.d, v.node().parent
+	for d != nil {
+		for n >= 0 {
+			if _, ok := d.edits[n]; ok {
+				return fmt.Errorf("edit %s: inside a value already replaced or deleted", v.Path())
+			}
+			n = d.nodes[n].parent
+		}
+		d, n = d.outer, d.outerNode
+	}
+	return nil
+}
+
+func (d *Document) setEdit(n int32, e edit) {
+	if d.edits == nil {
+		d.edits = make(map[int32]edit)
+	}
+	d.edits[n] = e
+	d.markDirty(n)
+}
+
+func (d *Document) markDirty(n int32) {
+	for d != nil {
+		if d.dirty == nil {
+			d.dirty = make(map[int32]bool)
+		}
+		for ; n >= 0; n = d.nodes[n].parent {
+			d.dirty[n] = true
+		}
+		d, n = d.outer, d.outerNode
+	}
+}
+
+// Replace replaces the value at p with the JSON text raw.
+func (d *Document) Replace(p Path, raw []byte) error {
+	v, err := d.At(p)
+	if err != nil {
+		return fmt.Errorf("replace: %w", err)
+	}
+	return v.Replace(raw)
+}
+
+// SetString replaces the value at p with the JSON string s.
+func (d *Document) SetString(p Path, s string) error {
+	v, err := d.At(p)
+	if err != nil {
+		return fmt.Errorf("set string: %w", err)
+	}
+	return v.SetString(s)
+}
+
+// Delete removes the value at p from its array or object.
+func (d *Document) Delete(p Path) error {
+	v, err := d.At(p)
+	if err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	return v.Delete()
+}
+
+// Changed reports whether anything in the document was edited.
+func (d *Document) Changed() bool { return len(d.dirty) > 0 }
+
+// Bytes returns the document with its edits applied. Bytes that no edit touched are copied from
+// the source as they were (whitespace, key order, number spelling); an array or object that lost
+// an element is written without its inner whitespace; a string holding edited JSON is re-encoded.
+// With no edits, Bytes returns the source itself.
+func (d *Document) Bytes() []byte {
+	if !d.Changed() {
+		return d.src
+	}
+	return d.appendNode(make([]byte, 0, len(d.src)+64), 0)
+}
+
+func (d *Document) appendNode(b []byte, n int32) []byte {
+	if e, ok := d.edits[n]; ok && !e.deleted {
+		return append(b, e.raw...)
+	}
+	nd := &d.nodes[n]
+	if !d.dirty[n] {
+		return append(b, d.src[nd.start:nd.end]...)
+	}
+	if inner, ok := d.embedded[n]; ok {
+		return appendJSONString(b, string(inner.Bytes()))
+	}
+	kids := d.kids[nd.kidsOff : nd.kidsOff+nd.kidsLen]
+	deletions := false
+	for _, k := range kids {
+		if d.edits[k].deleted {
+			deletions = true
+			break
+		}
+	}
+	if !deletions {
+		prev := nd.start
+		for _, k := range kids {
+			kn := &d.nodes[k]
+			b = append(b, d.src[prev:kn.start]...)
+			b = d.appendNode(b, k)
+			prev = kn.end
+		}
+		return append(b, d.src[prev:nd.end]...)
+	}
+	open, closing := byte('['), byte(']')
+	if nd.typ == TypeObject {
+		open, closing = '{', '}'
+	}
+	b = append(b, open)
+	first := true
+	for _, k := range kids {
+		if d.edits[k].deleted {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		kn := &d.nodes[k]
+		if kn.keyStart >= 0 {
+			b = append(b, d.src[kn.keyStart:kn.start]...)
+		}
+		b = d.appendNode(b, k)
+	}
+	return append(b, closing)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and control characters are
+// escaped, invalid UTF-8 becomes U+FFFD, and nothing else is (no HTML escaping).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		switch c {
+		case '"':
+			b = append(b, '\\', '"')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			if c < 0x20 {
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			} else {
+				b = append(b, c)
+			}
+		}
+		i++
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,308 @@
+package protocol
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Parser parses the bodies of HTTP exchanges. The zero Parser uses the default [Limits]; a Parser
+// holds no state and is safe for concurrent use.
+type Parser struct {
+	Limits Limits
+}
+
+// Request is what the parser needs of an HTTP request.
+type Request struct {
+	Method string
+	// Target is the request target: a path with its query, or an absolute URL.
+	Target string
+	Header http.Header
+	Body   []byte
+}
+
+// Response is what the parser needs of an HTTP response. Body is nil for an event stream,
+// which goes to a [StreamParser] instead.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// ReadBody reads a whole body of at most limit bytes (the default body limit when limit <= 0);
+// a longer body is an error matching [ErrTooLarge].
+func ReadBody(r io.Reader, limit int) ([]byte, error) {
+	if limit <= 0 {
+		limit = Limits{}.withDefaults().MaxBodyBytes
+	}
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if len(b) > limit {
+		return nil, fmt.Errorf("read body: over %d bytes: %w", limit, ErrTooLarge)
+	}
+	return b, nil
+}
+
+// ParseRequest parses a request body and labels its messages. A body that claims to be JSON and
+// is not, or a JSON-RPC body that is not valid JSON-RPC, is an error matching [ErrMalformed] or
+// [ErrInvalidRequest] (see [RPCErrorFor]); a body that does not claim to be JSON and is not is a
+// ProtoHTTP body, scanned as text when its content type is textual.
+func (p Parser) ParseRequest(req Request, h Hints) (*Body, error) {
+	lim := p.Limits.withDefaults()
+	b := &Body{Direction: DirRequest, Target: req.Target, Raw: req.Body, Protocol: ProtoHTTP}
+	if len(req.Body) > lim.MaxBodyBytes {
+		return nil, fmt.Errorf("request body of %d bytes, limit %d: %w", len(req.Body), lim.MaxBodyBytes, ErrTooLarge)
+	}
+	path := targetPath(req.Target)
+	proto := h.Protocol
+	switch {
+	case proto == ProtoA2A && isAgentCardPath(path), proto == "" && strings.EqualFold(req.Method, http.MethodGet) && isAgentCardPath(path):
+		b.Protocol = ProtoA2A
+		(&builder{b: b}).label(h)
+		return b, nil
+	case isMCPStreamOpen(req) && (proto == "" || proto == ProtoMCP):
+		b.Protocol = ProtoMCP
+		b.MCP = mcpTransportOf(req.Header, req.Method, req.Target)
+		(&builder{b: b}).label(h)
+		return b, nil
+	}
+	doc, err := p.bodyJSON(req.Body, req.Header)
+	if err != nil {
+		return nil, fmt.Errorf("parse request to %s: %w", path, err)
+	}
+	if doc == nil {
+		p.textBody(b, req.Header, h)
+		return b, nil
+	}
+	b.Doc = doc
+	if proto == "" {
+		proto = detectRequestProtocol(doc.Root(), path, req.Header)
+	}
+	b.Protocol = proto
+	bb := builder{b: b}
+	switch {
+	case proto == ProtoMCP || proto == ProtoJSONRPC || (proto == ProtoA2A && IsJSONRPC(doc.Root())):
+		rpc, err := rpcFromDoc(doc)
+		if err != nil {
+			return nil, fmt.Errorf("parse request to %s: %w", path, err)
+		}
+		b.RPC = rpc
+		if proto == ProtoJSONRPC {
+			b.Protocol = detectRPCProtocol(rpc, req.Header)
+		}
+		if b.Protocol == ProtoMCP {
+			b.MCP = mcpTransportOf(req.Header, req.Method, req.Target)
+		}
+		bb.rpcMessages(nil)
+	case proto == ProtoOpenAIChat:
+		bb.chatRequest(doc.Root())
+	case proto == ProtoOpenAIResponses:
+		bb.responsesRequest(doc.Root())
+	case proto == ProtoA2A:
+		// The HTTP+JSON binding: the body is the method's params, the path names the method.
+		bb.a2aParams(methodForREST(path), doc.Root())
+	default:
+		b.Protocol = ProtoJSON
+		bb.add(Message{Kind: KindBody, Value: doc.Root()})
+	}
+	bb.label(h)
+	return b, nil
+}
+
+// ParseResponse parses a response body and labels its messages. req is the parsed request
+// (nil if unknown): it says which protocol to expect and which method each JSON-RPC id answers.
+// An event stream (Content-Type text/event-stream) is refused here: pass it to a [StreamParser].
+func (p Parser) ParseResponse(req *Body, resp Response, h Hints) (*Body, error) {
+	lim := p.Limits.withDefaults()
+	b := &Body{Direction: DirResponse, Raw: resp.Body, Protocol: ProtoHTTP}
+	if req != nil {
+		b.Target = req.Target
+		b.Protocol = req.Protocol
+	}
+	if h.Protocol != "" {
+		b.Protocol = h.Protocol
+	}
+	if isEventStream(resp.Header) {
+		return nil, fmt.Errorf("parse response: an event stream: parse it with a StreamParser: %w", ErrMalformed)
+	}
+	if len(resp.Body) > lim.MaxBodyBytes {
+		return nil, fmt.Errorf("response body of %d bytes, limit %d: %w", len(resp.Body), lim.MaxBodyBytes, ErrTooLarge)
+	}
+	doc, err := p.bodyJSON(resp.Body, resp.Header)
+	if err != nil {
+		return nil, fmt.Errorf("parse response from %s: %w", targetPath(b.Target), err)
+	}
+	if doc == nil {
+		p.textBody(b, resp.Header, h)
+		return b, nil
+	}
+	b.Doc = doc
+	if req != nil && req.MCP != nil {
+		b.MCP = mcpTransportOf(resp.Header, "", "")
+		b.MCP.merge(req.MCP)
+	}
+	bb := builder{b: b}
+	root := doc.Root()
+	switch {
+	case b.Protocol == ProtoA2A && isAgentCardPath(targetPath(b.Target)):
+		bb.agentCard(root)
+	case IsJSONRPC(root):
+		rpc, err := rpcFromDoc(doc)
+		if err != nil {
+			return nil, fmt.Errorf("parse response: %w", err)
+		}
+		b.RPC = rpc
+		if b.Protocol != ProtoMCP && b.Protocol != ProtoA2A {
+			b.Protocol = detectRPCProtocol(rpc, resp.Header)
+		}
+		var calls CallLookup
+		if req != nil {
+			calls = req
+		}
+		bb.rpcMessages(calls)
+	case b.Protocol == ProtoOpenAIChat || (b.Protocol != ProtoOpenAIResponses && root.Get("object").Str() == "chat.completion"):
+		b.Protocol = ProtoOpenAIChat
+		bb.chatResponse(root)
+	case b.Protocol == ProtoOpenAIResponses || root.Get("object").Str() == "response":
+		b.Protocol = ProtoOpenAIResponses
+		bb.responsesResponse(root)
+	case b.Protocol == ProtoA2A:
+		// The HTTP+JSON binding: the body is the result itself.
+		bb.a2aResult(methodForREST(targetPath(b.Target)), root)
+	default:
+		b.Protocol = ProtoJSON
+		bb.add(Message{Kind: KindBody, Value: root})
+	}
+	bb.label(h)
+	return b, nil
+}
+
+// bodyJSON parses a body as JSON when it is one: its content type says JSON, or (no content type
+// saying otherwise) it starts like a JSON object or array. It returns nil, nil for a body that is
+// not JSON and does not claim to be.
+func (p Parser) bodyJSON(body []byte, hdr http.Header) (*Document, error) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 {
+		return nil, nil
+	}
+	mt := mediaType(hdr)
+	claims := strings.HasSuffix(mt, "json") || strings.HasSuffix(mt, "+json")
+	looks := trimmed[0] == '{' || trimmed[0] == '['
+	if !claims && !(looks && (mt == "" || mt == "text/plain" || mt == "application/octet-stream")) {
+		return nil, nil
+	}
+	doc, err := ParseJSON(body, p.Limits)
+	if err != nil {
+		if claims || errors.Is(err, ErrTooLarge) {
+			return nil, err
+		}
+		return nil, nil // looked like JSON, does not claim to be, is not: plain bytes
+	}
+	return doc, nil
+}
+
+// textBody records a body that is not JSON: one KindBody message, with the text when the content
+// type is textual.
+func (p Parser) textBody(b *Body, hdr http.Header, h Hints) {
+	if len(b.Raw) == 0 {
+		bb := builder{b: b}
+		bb.label(h)
+		return
+	}
+	m := Message{Kind: defaultKind(b.Protocol, b.Direction)}
+	mt := mediaType(hdr)
+	if strings.HasPrefix(mt, "text/") || mt == "application/x-www-form-urlencoded" || mt == "application/xml" || mt == "" {
+		m.Text = string(b.Raw)
+	}
+	bb := builder{b: b}
+	bb.add(m)
+	bb.label(h)
+}
+
+func mediaType(hdr http.Header) string {
+	ct := hdr.Get("Content-Type")
+	if ct == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+	}
+	return mt
+}
+
+func isEventStream(hdr http.Header) bool { return mediaType(hdr) == "text/event-stream" }
+
+// targetPath returns the path of a request target (origin form or absolute form), without query.
+func targetPath(target string) string {
+	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
+		if u, err := url.Parse(target); err == nil {
+			return u.Path
+		}
+	}
+	if i := strings.IndexAny(target, "?#"); i >= 0 {
+		target = target[:i]
+	}
+	return target
+}
+
+// builder collects the messages of one body.
+type builder struct {
+	b *Body
+}
+
+// add appends m, filling what the body knows.
+func (bb *builder) add(m Message) {
+	m.Protocol, m.Direction = bb.b.Protocol, bb.b.Direction
+	if m.Value.Exists() && m.Path == nil {
+		m.Path = m.Value.Path()
+	}
+	bb.b.Messages = append(bb.b.Messages, m)
+}
+
+// id records an identifier to pseudonymise.
+func (bb *builder) id(kind string, v Value) {
+	if v.Type() == TypeString || v.Type() == TypeNumber {
+		bb.b.Identifiers = append(bb.b.Identifiers, Identifier{Kind: kind, Path: v.Path()})
+	}
+}
+
+// meta records a metadata object.
+func (bb *builder) meta(v Value) {
+	if v.Type() == TypeObject {
+		bb.b.Metadata = append(bb.b.Metadata, v.Path())
+	}
+}
+
+// label labels every message and the body's default.
+func (bb *builder) label(h Hints) {
+	for i := range bb.b.Messages {
+		m := &bb.b.Messages[i]
+		m.Channel, m.Rule = Label(m, h, bb.b.Target)
+	}
+	def := Message{Protocol: bb.b.Protocol, Direction: bb.b.Direction, Kind: defaultKind(bb.b.Protocol, bb.b.Direction)}
+	bb.b.Default, bb.b.DefaultRule = Label(&def, h, bb.b.Target)
+}
+
+// defaultKind is the kind that stands for the parts of a body no message covers.
+func defaultKind(p Protocol, d Direction) Kind {
+	switch p {
+	case ProtoMCP:
+		return KindToolControl
+	case ProtoA2A:
+		return KindAgentTask
+	case ProtoOpenAIChat, ProtoOpenAIResponses:
+		if d == DirResponse {
+			return KindCompletion
+		}
+		return KindPrompt
+	}
+	return KindBody
+}

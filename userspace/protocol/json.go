@@ -1,0 +1,476 @@
+package protocol
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// ValueType is the JSON type of a [Value].
+type ValueType uint8
+
+// JSON value types.
+const (
+	TypeInvalid ValueType = iota // the zero Value: no value
+	TypeNull
+	TypeBool
+	TypeNumber
+	TypeString
+	TypeArray
+	TypeObject
+)
+
+var valueTypeNames = [...]string{"invalid", "null", "bool", "number", "string", "array", "object"}
+
+func (t ValueType) String() string {
+	if int(t) < len(valueTypeNames) {
+		return valueTypeNames[t]
+	}
+	return "ValueType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// node is one parsed JSON value; offsets index the document's source.
+type node struct {
+	typ      ValueType
+	esc      bool  // string value with escapes or invalid UTF-8: Str must decode it
+	keyEsc   bool  // same, for the member key
+	start    int32 // first byte of the value
+	end      int32 // one past its last byte
+	keyStart int32 // opening quote of the member key; -1 when the value is not an object member
+	keyEnd   int32 // one past the closing quote of the key
+	parent   int32 // -1 for the root
+	pos      int32 // index among the parent's children
+	kidsOff  int32 // children: doc.kids[kidsOff : kidsOff+kidsLen]
+	kidsLen  int32
+}
+
+// Document is a parsed JSON text that remembers where each value lies in the source bytes, so that
+// values can be visited with their paths ([Document.Walk]) and edited in place ([Value.Replace],
+// [Value.Delete]), and the text re-serialised with everything not edited kept byte for byte
+// ([Document.Bytes]). Paths and values always refer to the text as parsed; edits show only in
+// Bytes. A Document is not safe for concurrent edits.
+type Document struct {
+	src   []byte
+	nodes []node
+	kids  []int32
+	lim   Limits
+
+	outer     *Document // set for JSON embedded in a string of outer
+	outerNode int32
+	embedded  map[int32]*Document // string nodes whose text was parsed as JSON
+
+	edits map[int32]edit
+	dirty map[int32]bool // nodes with edits at or below them
+}
+
+// ParseJSON parses one JSON text strictly (RFC 8259; keys are compared exactly; duplicate keys are
+// malformed unless lim.AllowDuplicateKeys). The Document keeps src: do not modify it afterwards.
+func ParseJSON(src []byte, lim Limits) (*Document, error) {
+	lim = lim.withDefaults()
+	if len(src) > lim.MaxBodyBytes {
+		return nil, fmt.Errorf("json: %d bytes, limit %d: %w", len(src), lim.MaxBodyBytes, ErrTooLarge)
+	}
+	p := jsonParser{src: src, lim: lim}
+	p.skipSpace()
+	if _, err := p.value(-1, 0, -1, -1, false, 0); err != nil {
+		return nil, err
+	}
+	p.skipSpace()
+	if p.i != len(src) {
+		return nil, &SyntaxError{Offset: p.i, Msg: "data after the JSON value"}
+	}
+	return &Document{src: src, nodes: p.nodes, kids: p.kids, lim: lim}, nil
+}
+
+// Source returns the bytes the document was parsed from.
+func (d *Document) Source() []byte { return d.src }
+
+// Root returns the top-level value.
+func (d *Document) Root() Value { return Value{d: d, n: 0} }
+
+type jsonParser struct {
+	src   []byte
+	i     int
+	nodes []node
+	kids  []int32
+	stack []int32
+	lim   Limits
+}
+
+func (p *jsonParser) skipSpace() {
+	for p.i < len(p.src) {
+		switch p.src[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonParser) errf(format string, args ...any) error {
+	return &SyntaxError{Offset: p.i, Msg: fmt.Sprintf(format, args...)}
+}
+
+// value parses the value at p.i (whitespace already skipped) and returns its node index.
+func (p *jsonParser) value(parent, pos, keyStart, keyEnd int32, keyEsc bool, depth int) (int32, error) {
+	if len(p.nodes) >= p.lim.MaxValues {
+		return 0, fmt.Errorf("json: more than %d values: %w", p.lim.MaxValues, ErrTooLarge)
+	}
+	if p.i >= len(p.src) {
+		return 0, p.errf("unexpected end of input")
+	}
+	idx := int32(len(p.nodes))
+	p.nodes = append(p.nodes, node{start: int32(p.i), keyStart: keyStart, keyEnd: keyEnd, keyEsc: keyEsc, parent: parent, pos: pos})
+	var typ ValueType
+	switch c := p.src[p.i]; {
+	case c == '{':
+		typ = TypeObject
+		if err := p.object(idx, depth+1); err != nil {
+			return 0, err
+		}
+	case c == '[':
+		typ = TypeArray
+		if err := p.array(idx, depth+1); err != nil {
+			return 0, err
+		}
+	case c == '"':
+		typ = TypeString
+		esc, err := p.str()
+		if err != nil {
+			return 0, err
+		}
+		p.nodes[idx].esc = esc
+	case c == '-' || (c >= '0' && c <= '9'):
+		typ = TypeNumber
+		if err := p.number(); err != nil {
+			return 0, err
+		}
+	case c == 't':
+		typ = TypeBool
+		if err := p.literal("true"); err != nil {
+			return 0, err
+		}
+	case c == 'f':
+		typ = TypeBool
+		if err := p.literal("false"); err != nil {
+			return 0, err
+		}
+	case c == 'n':
+		typ = TypeNull
+		if err := p.literal("null"); err != nil {
+			return 0, err
+		}
+	default:
+		return 0, p.errf("invalid character %q looking for a value", c)
+	}
+	p.nodes[idx].typ = typ
+	p.nodes[idx].end = int32(p.i)
+	return idx, nil
+}
+
+func (p *jsonParser) literal(lit string) error {
+	if len(p.src)-p.i < len(lit) || string(p.src[p.i:p.i+len(lit)]) != lit {
+		return p.errf("invalid literal, want %s", lit)
+	}
+	p.i += len(lit)
+	return nil
+}
+
+func (p *jsonParser) number() error {
+	s := p.src
+	if s[p.i] == '-' {
+		p.i++
+	}
+	switch {
+	case p.i < len(s) && s[p.i] == '0':
+		p.i++
+	case p.i < len(s) && s[p.i] >= '1' && s[p.i] <= '9':
+		for p.i < len(s) && s[p.i] >= '0' && s[p.i] <= '9' {
+			p.i++
+		}
+	default:
+		return p.errf("invalid number")
+	}
+	if p.i < len(s) && s[p.i] == '.' {
+		p.i++
+		if p.i >= len(s) || s[p.i] < '0' || s[p.i] > '9' {
+			return p.errf("invalid number: no digit after '.'")
+		}
+		for p.i < len(s) && s[p.i] >= '0' && s[p.i] <= '9' {
+			p.i++
+		}
+	}
+	if p.i < len(s) && (s[p.i] == 'e' || s[p.i] == 'E') {
+		p.i++
+		if p.i < len(s) && (s[p.i] == '+' || s[p.i] == '-') {
+			p.i++
+		}
+		if p.i >= len(s) || s[p.i] < '0' || s[p.i] > '9' {
+			return p.errf("invalid number: no digit in exponent")
+		}
+		for p.i < len(s) && s[p.i] >= '0' && s[p.i] <= '9' {
+			p.i++
+		}
+	}
+	return nil
+}
+
+// str scans a string token starting at its opening quote; it reports whether the token needs
+// decoding (escapes or invalid UTF-8).
+func (p *jsonParser) str() (bool, error) {
+	s := p.src
+	start := p.i
+	p.i++
+	esc, high := false, false
+	for p.i < len(s) {
+		c := s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			if high && !esc && !utf8.Valid(s[start+1:p.i-1]) {
+				esc = true
+			}
+			return esc, nil
+		case c == '\\':
+			esc = true
+			if p.i+1 >= len(s) {
+				return false, p.errf("unterminated escape")
+			}
+			switch s[p.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.i += 2
+			case 'u':
+				if p.i+6 > len(s) {
+					return false, p.errf("short \\u escape")
+				}
+				for _, h := range s[p.i+2 : p.i+6] {
+					if hexVal(h) < 0 {
+						return false, p.errf("invalid \\u escape")
+					}
+				}
+				p.i += 6
+			default:
+				return false, p.errf("invalid escape \\%c", s[p.i+1])
+			}
+		case c < 0x20:
+			return false, p.errf("control character %#x in string", c)
+		default:
+			if c >= 0x80 {
+				high = true
+			}
+			p.i++
+		}
+	}
+	return false, p.errf("unterminated string")
+}
+
+func (p *jsonParser) array(idx int32, depth int) error {
+	if depth > p.lim.MaxDepth {
+		return fmt.Errorf("json: nesting deeper than %d at offset %d: %w", p.lim.MaxDepth, p.i, ErrTooLarge)
+	}
+	p.i++ // '['
+	base := len(p.stack)
+	p.skipSpace()
+	if p.i < len(p.src) && p.src[p.i] == ']' {
+		p.i++
+		p.finish(idx, base)
+		return nil
+	}
+	for n := int32(0); ; n++ {
+		p.skipSpace()
+		k, err := p.value(idx, n, -1, -1, false, depth)
+		if err != nil {
+			return err
+		}
+		p.stack = append(p.stack, k)
+		p.skipSpace()
+		if p.i >= len(p.src) {
+			return p.errf("unterminated array")
+		}
+		switch p.src[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			p.finish(idx, base)
+			return nil
+		default:
+			return p.errf("invalid character %q after array element", p.src[p.i])
+		}
+	}
+}
+
+func (p *jsonParser) object(idx int32, depth int) error {
+	if depth > p.lim.MaxDepth {
+		return fmt.Errorf("json: nesting deeper than %d at offset %d: %w", p.lim.MaxDepth, p.i, ErrTooLarge)
+	}
+	p.i++ // '{'
+	base := len(p.stack)
+	p.skipSpace()
+	if p.i < len(p.src) && p.src[p.i] == '}' {
+		p.i++
+		p.finish(idx, base)
+		return nil
+	}
+	for n := int32(0); ; n++ {
+		p.skipSpace()
+		if p.i >= len(p.src) || p.src[p.i] != '"' {
+			return p.errf("want a string key in object")
+		}
+		keyStart := int32(p.i)
+		keyEsc, err := p.str()
+		if err != nil {
+			return err
+		}
+		keyEnd := int32(p.i)
+		p.skipSpace()
+		if p.i >= len(p.src) || p.src[p.i] != ':' {
+			return p.errf("want ':' after object key")
+		}
+		p.i++
+		p.skipSpace()
+		k, err := p.value(idx, n, keyStart, keyEnd, keyEsc, depth)
+		if err != nil {
+			return err
+		}
+		p.stack = append(p.stack, k)
+		p.skipSpace()
+		if p.i >= len(p.src) {
+			return p.errf("unterminated object")
+		}
+		switch p.src[p.i] {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			if !p.lim.AllowDuplicateKeys {
+				if err := p.checkDuplicates(p.stack[base:]); err != nil {
+					return err
+				}
+			}
+			p.finish(idx, base)
+			return nil
+		default:
+			return p.errf("invalid character %q after object member", p.src[p.i])
+		}
+	}
+}
+
+// finish moves the children collected since base into kids, contiguous for the container idx.
+func (p *jsonParser) finish(idx int32, base int) {
+	p.nodes[idx].kidsOff = int32(len(p.kids))
+	p.nodes[idx].kidsLen = int32(len(p.stack) - base)
+	p.kids = append(p.kids, p.stack[base:]...)
+	p.stack = p.stack[:base]
+}
+
+func (p *jsonParser) checkDuplicates(members []int32) error {
+	key := func(k int32) string {
+		n := &p.nodes[k]
+		raw := p.src[n.keyStart+1 : n.keyEnd-1]
+		if n.keyEsc {
+			return decodeJSONString(raw)
+		}
+		return string(raw)
+	}
+	if len(members) <= 8 {
+		for i := 1; i < len(members); i++ {
+			ki := key(members[i])
+			for j := 0; j < i; j++ {
+				if key(members[j]) == ki {
+					return &SyntaxError{Offset: int(p.nodes[members[i]].keyStart), Msg: fmt.Sprintf("duplicate key %q", ki)}
+				}
+			}
+		}
+		return nil
+	}
+	seen := make(map[string]struct{}, len(members))
+	for _, m := range members {
+		k := key(m)
+		if _, dup := seen[k]; dup {
+			return &SyntaxError{Offset: int(p.nodes[m].keyStart), Msg: fmt.Sprintf("duplicate key %q", k)}
+		}
+		seen[k] = struct{}{}
+	}
+	return nil
+}
+
+func hexVal(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// decodeJSONString decodes the inside of a string token the scanner accepted, the way
+// encoding/json does: invalid UTF-8 bytes and lone surrogates become U+FFFD.
+func decodeJSONString(s []byte) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == '\\' && i+1 < len(s) {
+			switch s[i+1] {
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r := u4(s[i+2:])
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+						if dec := utf16.DecodeRune(r, u4(s[i+2:])); dec != utf8.RuneError {
+							i += 6
+							b = utf8.AppendRune(b, dec)
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				b = utf8.AppendRune(b, r)
+				continue
+			default: // '"', '\\', '/'
+				b = append(b, s[i+1])
+			}
+			i += 2
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		b = utf8.AppendRune(b, r) // RuneError for an invalid byte, as encoding/json
+		i += size
+	}
+	return string(b)
+}
+
+func u4(s []byte) rune {
+	if len(s) < 4 {
+		return utf8.RuneError
+	}
+	var r rune
+	for _, c := range s[:4] {
+		v := hexVal(c)
+		if v < 0 {
+			return utf8.RuneError
+		}
+		r = r<<4 | rune(v)
+	}
+	return r
+}

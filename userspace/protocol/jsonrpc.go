@@ -1,0 +1,211 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// RPCType says what a JSON-RPC 2.0 message is.
+type RPCType uint8
+
+// JSON-RPC message types.
+const (
+	RPCInvalid      RPCType = iota // not a valid JSON-RPC 2.0 message (see RPC.Invalid)
+	RPCRequest                     // method and id: expects a response
+	RPCNotification                // method, no id member
+	RPCResult                      // result and id
+	RPCError                       // error and id
+)
+
+var rpcTypeNames = [...]string{"invalid", "request", "notification", "result", "error"}
+
+func (t RPCType) String() string {
+	if int(t) < len(rpcTypeNames) {
+		return rpcTypeNames[t]
+	}
+	return "RPCType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// RPC is one JSON-RPC 2.0 message: a whole body, or one element of a batch.
+type RPC struct {
+	Type RPCType
+	// ID is the id member exactly as sent (any JSON type, whitespace trimmed); nil when there is
+	// no id member, the 4 bytes "null" for an explicit null.
+	ID json.RawMessage
+	// Method is the method of a request or notification.
+	Method string
+	// Params, Result are the members of those names (the zero Value when absent).
+	Params Value
+	Result Value
+	// Error is the error object of an error response.
+	Error *RPCErrorObject
+	// Value is the whole message object.
+	Value Value
+	// Invalid says why the message is not valid JSON-RPC 2.0 (wraps [ErrInvalidRequest]). It
+	// is also set, with Type kept, for a request or response whose id is neither a string, a
+	// number nor null: such ids are kept as sent, but flagged.
+	Invalid error
+}
+
+// RPCErrorObject is the error member of a JSON-RPC error response.
+type RPCErrorObject struct {
+	Code    int64
+	Message string
+	Data    Value
+}
+
+// IsResponse reports whether m answers a request (a result or an error).
+func (m *RPC) IsResponse() bool { return m.Type == RPCResult || m.Type == RPCError }
+
+// RPCBody is a parsed JSON-RPC body: one message or a batch.
+type RPCBody struct {
+	Doc      *Document
+	Batch    bool
+	Messages []RPC
+}
+
+// ParseJSONRPC parses a JSON-RPC 2.0 body. Input that is not JSON is an error matching
+// [ErrMalformed] (answer -32700); a body that is neither an object nor a non-empty array, or a
+// batch over lim.MaxBatch, matches [ErrInvalidRequest] (answer -32600) or [ErrTooLarge]. A batch
+// element that is not a valid message does not fail the body: it is returned with Type RPCInvalid
+// and its reason in Invalid.
+func ParseJSONRPC(body []byte, lim Limits) (*RPCBody, error) {
+	doc, err := ParseJSON(body, lim)
+	if err != nil {
+		return nil, fmt.Errorf("json-rpc: %w", err)
+	}
+	return rpcFromDoc(doc)
+}
+
+func rpcFromDoc(doc *Document) (*RPCBody, error) {
+	root := doc.Root()
+	b := &RPCBody{Doc: doc}
+	switch root.Type() {
+	case TypeObject:
+		b.Messages = []RPC{parseRPC(root)}
+	case TypeArray:
+		if root.Len() == 0 {
+			return nil, fmt.Errorf("json-rpc: empty batch: %w", ErrInvalidRequest)
+		}
+		if root.Len() > doc.lim.MaxBatch {
+			return nil, fmt.Errorf("json-rpc: batch of %d, limit %d: %w", root.Len(), doc.lim.MaxBatch, ErrTooLarge)
+		}
+		b.Batch = true
+		for _, el := range root.Elements() {
+			b.Messages = append(b.Messages, parseRPC(el))
+		}
+	default:
+		return nil, fmt.Errorf("json-rpc: body is a %s, want an object or a batch array: %w", root.Type(), ErrInvalidRequest)
+	}
+	return b, nil
+}
+
+// IsJSONRPC reports whether a parsed body looks like JSON-RPC: an object, or an array of objects,
+// with a "jsonrpc" member.
+func IsJSONRPC(root Value) bool {
+	switch root.Type() {
+	case TypeObject:
+		return root.Has("jsonrpc")
+	case TypeArray:
+		return root.Len() > 0 && root.Index(0).Type() == TypeObject && root.Index(0).Has("jsonrpc")
+	}
+	return false
+}
+
+func parseRPC(v Value) RPC {
+	m := RPC{Value: v}
+	invalid := func(format string, args ...any) RPC {
+		m.Type = RPCInvalid
+		m.Invalid = fmt.Errorf("json-rpc: "+format+": %w", append(args, ErrInvalidRequest)...)
+		return m
+	}
+	if v.Type() != TypeObject {
+		return invalid("message is a %s, want an object", v.Type())
+	}
+	if id := v.Get("id"); id.Exists() {
+		m.ID = json.RawMessage(bytes.Clone(id.Raw()))
+	}
+	method, params := v.Get("method"), v.Get("params")
+	result, errObj := v.Get("result"), v.Get("error")
+	m.Params, m.Result = params, result
+	if method.Type() == TypeString {
+		m.Method = method.Str()
+	}
+	if ver := v.Get("jsonrpc"); ver.Type() != TypeString || ver.Str() != "2.0" {
+		return invalid(`"jsonrpc" is not "2.0"`)
+	}
+	switch {
+	case method.Exists():
+		if method.Type() != TypeString {
+			return invalid(`"method" is a %s, want a string`, method.Type())
+		}
+		if result.Exists() || errObj.Exists() {
+			return invalid("request with a result or error member")
+		}
+		if params.Exists() && params.Type() != TypeObject && params.Type() != TypeArray {
+			return invalid(`"params" is a %s, want an object or array`, params.Type())
+		}
+		if m.ID == nil {
+			m.Type = RPCNotification
+		} else {
+			m.Type = RPCRequest
+		}
+	case result.Exists() && errObj.Exists():
+		return invalid("response with both result and error")
+	case result.Exists():
+		if m.ID == nil {
+			return invalid("response without id")
+		}
+		m.Type = RPCResult
+	case errObj.Exists():
+		if m.ID == nil {
+			return invalid("response without id")
+		}
+		if errObj.Type() != TypeObject {
+			return invalid(`"error" is a %s, want an object`, errObj.Type())
+		}
+		code, ok := errObj.Get("code").Int()
+		if !ok {
+			return invalid("error object without an integer code")
+		}
+		m.Error = &RPCErrorObject{Code: code, Message: errObj.Get("message").Str(), Data: errObj.Get("data")}
+		m.Type = RPCError
+	default:
+		return invalid("neither a method nor a result or error")
+	}
+	if m.ID != nil {
+		if t := v.Get("id").Type(); t != TypeString && t != TypeNumber && t != TypeNull {
+			// Kept as sent (some peers use other types), but flagged: JSON-RPC 2.0 allows
+			// strings, numbers and null only.
+			m.Invalid = fmt.Errorf("json-rpc: id is a %s, want a string, number or null: %w", t, ErrInvalidRequest)
+		}
+	}
+	return m
+}
+
+// idKey returns a key under which equal ids compare equal: the decoded text of a string id
+// ("s:..."), a number in canonical form ("n:..."), else the compacted JSON.
+func idKey(id json.RawMessage) string {
+	id = bytes.TrimSpace(id)
+	if len(id) == 0 {
+		return ""
+	}
+	switch c := id[0]; {
+	case c == '"':
+		var s string
+		if json.Unmarshal(id, &s) == nil {
+			return "s:" + s
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		if f, err := strconv.ParseFloat(string(id), 64); err == nil {
+			return "n:" + strconv.FormatFloat(f, 'g', -1, 64)
+		}
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, id) == nil {
+		return "j:" + b.String()
+	}
+	return "j:" + string(id)
+}
