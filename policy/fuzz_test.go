@@ -9,7 +9,7 @@ import (
 // FuzzParse checks that Parse never panics, that every failure is a non-empty Errors naming
 // the file, and that every policy it accepts keeps the invariants the kernel tables rely on.
 func FuzzParse(f *testing.F) {
-	for _, path := range []string{templateCopy, "testdata/full.yaml"} {
+	for _, path := range []string{templateCopy, "testdata/full.yaml", "testdata/domains.yaml"} {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)
@@ -24,6 +24,7 @@ func FuzzParse(f *testing.F) {
 		mesh(zoneA + "  segmentation:\n    - {from: a, to: world, ports: [80], action: ALLOW}\n    - {from: a, to: world, ports: [80], action: DENY}\n"),
 		"security_mesh: &a {roles: *a}\n",
 		"security_mesh:\n  global: {tls_min_version: 1.3}\n---\nx: 1\n",
+		mesh("  domains:\n    - {name: a, tier: FHE, match: any}\n    - {name: b, tier: FHE, match: {mcp_tools: ['x*'], http_paths: [/v1]}}\n  default_domain: b\n"),
 	} {
 		f.Add([]byte(s))
 	}
@@ -117,4 +118,5 @@ func checkInvariants(t *testing.T, p *Policy) {
 	if !p.Enforcer.Address4.Is4() || !p.Enforcer.Address6.Is6() || p.Enforcer.Address6.Is4In6() || p.Enforcer.Port == 0 {
 		t.Fatalf("bad enforcer %+v", p.Enforcer)
 	}
+	checkDomainInvariants(t, p)
 }

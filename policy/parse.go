@@ -16,11 +16,23 @@ type draft struct {
 	rule   []ruleSites
 	// enforcerCgroup is where enforcer.cgroup was written; nil when it is the default.
 	enforcerCgroup *yaml.Node
+	// defaultDomain is where default_domain was written; nil when absent.
+	defaultDomain *yaml.Node
 }
 
 type domainSites struct {
 	name  *yaml.Node
 	roles []*yaml.Node // one per Domain.AllowedRoles entry
+	zones []zoneUse    // match.destinations entries that name a zone
+	// fields and detectors hold one node per Domain.SensitiveFields and Domain.Detectors
+	// entry: where its key or type was written.
+	fields, detectors []*yaml.Node
+}
+
+// zoneUse is a zone name written in a domain's match.destinations.
+type zoneUse struct {
+	name string
+	node *yaml.Node
 }
 
 type zoneSites struct {
@@ -38,7 +50,7 @@ type ruleSites struct {
 
 // meshKeys are the keys allowed under security_mesh, in the order the documentation gives them.
 func meshKeys() []string {
-	return []string{"global", "roles", "domains", "zones", "agents", "segmentation", "default_action", "enforcer"}
+	return []string{"global", "roles", "domains", "zones", "agents", "segmentation", "default_action", "enforcer", "default_domain"}
 }
 
 // parseMesh reads the security_mesh mapping, applying defaults for absent keys.
@@ -88,6 +100,11 @@ func parseMesh(p *problems, n *yaml.Node) *draft {
 	if v := mesh.vals["enforcer"]; v != nil {
 		d.parseEnforcer(p, v)
 	}
+	if v := mesh.vals["default_domain"]; v != nil {
+		if s, ok := p.nonEmpty(v, "default_domain"); ok {
+			d.policy.DefaultDomain, d.defaultDomain = s, v
+		}
+	}
 	return d
 }
 
@@ -131,7 +148,8 @@ func (d *draft) parseRoles(p *problems, n *yaml.Node) {
 }
 
 func domainKeys() []string {
-	return []string{"name", "tier", "allowed_roles", "metadata_masking", "audit_level", "attestation_required", "max_token_age_ms"}
+	return []string{"name", "tier", "allowed_roles", "metadata_masking", "audit_level", "attestation_required", "max_token_age_ms",
+		"match", "sensitive_fields", "detectors", "masked_keys", "max_body_bytes", "audit_payloads", "audit_before_forward"}
 }
 
 func (d *draft) parseDomains(p *problems, n *yaml.Node) {
@@ -174,6 +192,7 @@ func (d *draft) parseDomains(p *problems, n *yaml.Node) {
 		if v := o.vals["max_token_age_ms"]; v != nil {
 			dom.MaxTokenAge, _ = p.millis(v, o.field("max_token_age_ms"))
 		}
+		parseDomainExtras(p, o, &dom, &sites)
 		d.policy.Domains = append(d.policy.Domains, dom)
 		d.domain = append(d.domain, sites)
 	}

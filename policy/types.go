@@ -44,6 +44,9 @@ type Policy struct {
 	Segmentation  []Rule
 	DefaultAction Verdict
 	Enforcer      Enforcer
+	// DefaultDomain (security_mesh.default_domain) names the domain that applies to a request
+	// no domain's match selects. Empty: such a request is refused (reason no_policy).
+	DefaultDomain string
 }
 
 // Global is the `global` block of the original design's template.
@@ -53,15 +56,50 @@ type Global struct {
 	AuditScope                 string        // OUTPUT_ONLY or FULL_MESH
 }
 
-// Domain is one data domain of the original design's template.
+// Domain is one data domain of the original design's template, with the keys the enforcer
+// needs to select it and to classify what flows through it. Every key added after the original
+// design is optional and its zero value keeps the original behaviour.
 type Domain struct {
 	Name                string
-	Tier                string // PLAINTEXT, RETRIEVAL, COMPUTATION, MPC, FHE
-	AllowedRoles        []string
+	Tier                string   // PLAINTEXT, RETRIEVAL, COMPUTATION, MPC, FHE
+	AllowedRoles        []string // roles that may send into the domain; empty: no role may
 	MetadataMasking     bool
 	AuditLevel          string // OUTPUT_ONLY or FULL_MESH
 	AttestationRequired bool
 	MaxTokenAge         time.Duration // max_token_age_ms; 0 = use the global rotation interval
+
+	// Match (`match`) says which requests belong to the domain; see Match. Nil when the key is
+	// absent: such a domain is never selected by matching, only as security_mesh.default_domain.
+	Match *Match
+	// SensitiveFields (`sensitive_fields`) are JSON keys whose values are sensitive wherever they
+	// appear, at any depth, compared case-insensitively:
+	//
+	//	sensitive_fields:
+	//	  - {key: password, action: block}
+	//	  - {key: api_key, action: redact}
+	SensitiveFields []SensitiveField
+	// Detectors (`detectors`) look for sensitive data inside string values and texts:
+	//
+	//	detectors:
+	//	  - {type: ssn, action: redact}
+	//	  - {type: payment_card, action: block}
+	//	  - {type: canary, action: block, prefixes: [CANARY_], literals: [mw-7f3a9c2e]}
+	Detectors []Detector
+	// MaskedKeys (`masked_keys`) are keys removed from JSON metadata objects (A2A `metadata`,
+	// MCP `_meta`) when metadata_masking is true, beside the original design's sender_ip,
+	// routing_path, internal_id and timestamp. Compared case-insensitively.
+	MaskedKeys []string
+	// MaxBodyBytes (`max_body_bytes`) is the largest request or response body the enforcer
+	// reads for the domain; a larger one is refused (HTTP 413). 0 (absent) means
+	// DefaultMaxBodyBytes; use BodyLimit.
+	MaxBodyBytes int64
+	// AuditPayloads (`audit_payloads`, default false): audit records of the domain hold the
+	// scrubbed and redacted payload, not only what the exchange was.
+	AuditPayloads bool
+	// AuditBeforeForward (`audit_before_forward`, default false): the audit record of a request
+	// is written durably before the request is forwarded, and the request is refused when it
+	// cannot be; when false the record may be written while the request is on its way.
+	AuditBeforeForward bool
 }
 
 // Zone is a trust zone: where destinations live.

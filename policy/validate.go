@@ -15,6 +15,7 @@ func validate(p *problems, d *draft) {
 	roles := checkRoles(p, d)
 	checkDomains(p, d, roles)
 	zones := checkZones(p, d)
+	checkDomainExtras(p, d, zones)
 	checkAgents(p, d, roles, zones)
 	checkRules(p, d, zones)
 	checkEnforcer(p, d)

@@ -94,3 +94,9 @@ func matches(s string, first, rest func(byte) bool) bool {
 func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// DefaultMaxBodyBytes is a domain's body limit when max_body_bytes is absent (1 MiB).
+const DefaultMaxBodyBytes = 1 << 20
+
+// maxMaxBodyBytes is the largest max_body_bytes a policy may set (1 GiB).
+const maxMaxBodyBytes = 1 << 30

@@ -1,0 +1,331 @@
+package scrub
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Kind is the kind of identifier a pseudonym stands for. Kinds keep pseudonyms apart: the
+// same value gets different pseudonyms as a JSON-RPC id and as a task id. Summaries name
+// pseudonymised identifiers by their Kind.
+type Kind string
+
+// Identifier kinds.
+const (
+	KindJSONRPCID  Kind = "jsonrpc_id"     // JSON-RPC id: string or number
+	KindMCPSession Kind = "Mcp-Session-Id" // MCP Streamable HTTP session header
+	KindA2ATask    Kind = "taskId"
+	KindA2AContext Kind = "contextId"
+	KindA2AMessage Kind = "messageId"
+)
+
+// DefaultMaxPseudonyms is a Pseudonymizer's table size when NewPseudonymizer is given 0.
+const DefaultMaxPseudonyms = 1 << 16
+
+// Errors of Pseudonym.
+var (
+	// ErrFull: the flow holds as many pseudonyms as it may; Forget those no longer needed.
+	ErrFull = errors.New("pseudonym table full")
+	// ErrCollision: two identifiers of one flow got the same pseudonym (about one chance in
+	// 2^53 per pair for numbers, 2^120 for strings). The exchange must be refused.
+	ErrCollision = errors.New("pseudonym collision")
+	// ErrUnsupportedID: the identifier is not a string or a number (float64, json.Number, int,
+	// int64 or uint64: what JSON decoders produce).
+	ErrUnsupportedID = errors.New("identifier is neither a string nor a number")
+)
+
+// Pseudonymizer maps the identifiers of one flow to pseudonyms and back. Pseudonyms are
+// HMAC-SHA256 of the identifier under a random key of the flow, so they are stable within the
+// flow and unrelated across flows; the table kept for Reveal is bounded. Safe for concurrent
+// use.
+//
+// The caller decides what a flow is, and it must live as long as the identifiers: an MCP
+// session spans several connections, so a Pseudonymizer per (source agent, destination) or
+// per session, not per TCP connection. Direction follows who made the identifier up: one the
+// client made (a JSON-RPC id, an A2A messageId) is hidden on the request and revealed on the
+// response; one the server made (Mcp-Session-Id, an A2A taskId) is hidden on the response, so
+// the client only ever holds the pseudonym, and revealed on the next request.
+//
+// A pseudonym keeps the identifier's JSON type: a number becomes an integer below 2^53 (exact
+// in every JSON implementation) of the same Go type; a string becomes "mw-" and 24 base32
+// characters, or a random-looking version 4 UUID when the identifier is a UUID.
+type Pseudonymizer struct {
+	key   [32]byte
+	limit int
+
+	mu      sync.Mutex
+	reveals map[tableKey]entry // pseudonym -> identifier
+}
+
+// tableKey is a pseudonym in canonical form ("s:" or "n:" and its text), with its kind.
+type tableKey struct {
+	kind  Kind
+	canon string
+}
+
+type entry struct {
+	original any
+	canon    string // the original's canonical form
+}
+
+// NewPseudonymizer returns a Pseudonymizer with a fresh random key that holds at most
+// maxEntries pseudonyms (DefaultMaxPseudonyms when 0 or less).
+func NewPseudonymizer(maxEntries int) (*Pseudonymizer, error) {
+	var key [32]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		return nil, fmt.Errorf("pseudonymizer key: %w", err)
+	}
+	return newPseudonymizer(key, maxEntries), nil
+}
+
+func newPseudonymizer(key [32]byte, maxEntries int) *Pseudonymizer {
+	if maxEntries <= 0 {
+		maxEntries = DefaultMaxPseudonyms
+	}
+	return &Pseudonymizer{key: key, limit: maxEntries, reveals: map[tableKey]entry{}}
+}
+
+// Pseudonym returns the pseudonym of an identifier and remembers it for Reveal. A JSON null
+// (nil) is returned as it is: it identifies nothing.
+func (p *Pseudonymizer) Pseudonym(kind Kind, id any) (any, error) {
+	if id == nil {
+		return nil, nil
+	}
+	canon, ok := canonical(id)
+	if !ok {
+		return nil, fmt.Errorf("pseudonym for %s of type %T: %w", kind, id, ErrUnsupportedID)
+	}
+	mac := p.mac(kind, canon)
+	pseudo := disguise(id, mac)
+	pc, _ := canonical(pseudo)
+	k := tableKey{kind: kind, canon: pc}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, seen := p.reveals[k]; seen {
+		if e.canon != canon {
+			return nil, fmt.Errorf("pseudonym for %s: %w", kind, ErrCollision)
+		}
+		return pseudo, nil
+	}
+	if len(p.reveals) >= p.limit {
+		return nil, fmt.Errorf("pseudonym for %s: %w (%d entries)", kind, ErrFull, p.limit)
+	}
+	p.reveals[k] = entry{original: id, canon: canon}
+	return pseudo, nil
+}
+
+// Reveal returns the identifier a pseudonym stands for, exactly as it was given to Pseudonym
+// (same Go type and value). ok is false for a value that is not a pseudonym of this flow.
+func (p *Pseudonymizer) Reveal(kind Kind, pseudonym any) (any, bool) {
+	canon, ok := canonical(pseudonym)
+	if !ok {
+		return nil, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.reveals[tableKey{kind: kind, canon: canon}]
+	return e.original, ok
+}
+
+// Forget drops a pseudonym from the table, once its exchange is over.
+func (p *Pseudonymizer) Forget(kind Kind, pseudonym any) {
+	canon, ok := canonical(pseudonym)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.reveals, tableKey{kind: kind, canon: canon})
+}
+
+// Len returns the number of pseudonyms held.
+func (p *Pseudonymizer) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.reveals)
+}
+
+// mac is HMAC-SHA256(key, kind || 0 || canonical identifier).
+func (p *Pseudonymizer) mac(kind Kind, canon string) [sha256.Size]byte {
+	h := hmac.New(sha256.New, p.key[:])
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write([]byte(canon))
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// canonical returns the form identifiers are compared in: "s:" and the string, or "n:" and
+// the number (integers in plain decimal, others in their shortest form), so that 7, 7.0,
+// json.Number("7") and json.Number("7e0") are one identifier, as they are in JSON.
+func canonical(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return "s:" + x, true
+	case json.Number:
+		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return "n:" + strconv.FormatInt(i, 10), true
+		}
+		f, err := x.Float64()
+		if err != nil {
+			return "", false
+		}
+		return canonicalFloat(f), true
+	case float64:
+		return canonicalFloat(x), true
+	case int:
+		return "n:" + strconv.FormatInt(int64(x), 10), true
+	case int64:
+		return "n:" + strconv.FormatInt(x, 10), true
+	case uint64:
+		return "n:" + strconv.FormatUint(x, 10), true
+	}
+	return "", false
+}
+
+func canonicalFloat(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+		return "n:" + strconv.FormatInt(int64(f), 10)
+	}
+	return "n:" + strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// maxSafeInteger is 2^53-1, the largest integer every JSON implementation reads exactly.
+const maxSafeInteger = 1<<53 - 1
+
+// disguise returns the pseudonym made from mac, of the same type as id.
+func disguise(id any, mac [sha256.Size]byte) any {
+	n := binary.BigEndian.Uint64(mac[:8]) & maxSafeInteger
+	if n == 0 {
+		n = 1
+	}
+	switch x := id.(type) {
+	case string:
+		if isUUID(x) {
+			return uuidFrom(mac)
+		}
+		return "mw-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(mac[8:23]))
+	case json.Number:
+		return json.Number(strconv.FormatUint(n, 10))
+	case int:
+		return int(n)
+	case int64:
+		return int64(n)
+	case uint64:
+		return n
+	}
+	return float64(n)
+}
+
+// isUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hexadecimal form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// uuidFrom formats 16 bytes of mac as a version 4 (random) UUID.
+func uuidFrom(mac [sha256.Size]byte) string {
+	var b [16]byte
+	copy(b[:], mac[16:32])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// HideField replaces obj[key], when present and not null, by its pseudonym of the given kind.
+func (p *Pseudonymizer) HideField(obj map[string]any, key string, kind Kind) (Summary, error) {
+	v, ok := obj[key]
+	if !ok || v == nil {
+		return Summary{}, nil
+	}
+	pseudo, err := p.Pseudonym(kind, v)
+	if err != nil {
+		return Summary{}, err
+	}
+	obj[key] = pseudo
+	return Summary{Pseudonymised: []string{string(kind)}}, nil
+}
+
+// RevealField replaces obj[key], when it is a pseudonym of the given kind, by the identifier
+// it stands for. A value that is not a pseudonym of this flow is left as it is.
+func (p *Pseudonymizer) RevealField(obj map[string]any, key string, kind Kind) Summary {
+	v, ok := obj[key]
+	if !ok {
+		return Summary{}
+	}
+	orig, ok := p.Reveal(kind, v)
+	if !ok {
+		return Summary{}
+	}
+	obj[key] = orig
+	return Summary{Revealed: []string{string(kind)}}
+}
+
+// HideHeader replaces every value of header name by its pseudonym of the given kind.
+func (p *Pseudonymizer) HideHeader(h http.Header, name string, kind Kind) (Summary, error) {
+	values := h.Values(name)
+	if len(values) == 0 {
+		return Summary{}, nil
+	}
+	out := make([]string, len(values))
+	for i, v := range values {
+		pseudo, err := p.Pseudonym(kind, v)
+		if err != nil {
+			return Summary{}, err
+		}
+		out[i] = pseudo.(string)
+	}
+	h[http.CanonicalHeaderKey(name)] = out
+	return Summary{Pseudonymised: []string{string(kind)}}, nil
+}
+
+// RevealHeader replaces every value of header name that is a pseudonym of the given kind by
+// the identifier it stands for.
+func (p *Pseudonymizer) RevealHeader(h http.Header, name string, kind Kind) Summary {
+	values := h.Values(name)
+	revealed := false
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = v
+		if orig, ok := p.Reveal(kind, v); ok {
+			if s, isString := orig.(string); isString {
+				out[i], revealed = s, true
+			}
+		}
+	}
+	if !revealed {
+		return Summary{}
+	}
+	h[http.CanonicalHeaderKey(name)] = out
+	return Summary{Revealed: []string{string(kind)}}
+}
