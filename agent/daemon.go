@@ -10,10 +10,12 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/meshwarden/meshwarden/loader"
 	"github.com/meshwarden/meshwarden/loader/cgroup"
@@ -30,6 +32,10 @@ type Options struct {
 	PinDir     string // default loader.DefaultPinDir
 	Node       string // default the host name
 	Logger     *slog.Logger
+	// MetricsAddr is where /metrics is served (host:port; port 0 picks one); empty serves none.
+	MetricsAddr string
+	// Version is the binary's version, in meshwarden_build_info and status.
+	Version string
 	// Ready, when set, is called once the enforcer listens and the datapath is live.
 	Ready func()
 }
@@ -45,6 +51,7 @@ type Daemon struct {
 	cur    atomic.Pointer[view]
 	reload sync.Mutex // serialises reloads
 	seen   string     // digest of the config content last loaded (under reload)
+	obs    observability
 }
 
 // ErrInvalidPolicy wraps policy validation errors so the CLI can exit with status 2.
@@ -77,6 +84,7 @@ func start(opts Options) (*Daemon, error) {
 		opts.Logger = slog.Default()
 	}
 	d := &Daemon{opts: opts, log: opts.Logger}
+	d.initObservability()
 
 	data, err := os.ReadFile(opts.ConfigPath)
 	if err != nil {
@@ -112,7 +120,7 @@ func start(opts Options) (*Daemon, error) {
 	if err := checkAttachSafe(absCgroup(d.root, d.attach)); err != nil {
 		return nil, err
 	}
-	if d.audit, err = audit.Open(opts.AuditLog, opts.Node); err != nil {
+	if d.audit, err = audit.Open(context.Background(), audit.Options{Path: opts.AuditLog, Node: opts.Node, KeyDir: opts.StateDir, Logger: d.log}); err != nil {
 		return nil, err
 	}
 	d.dp, err = loader.Load(loader.Options{
@@ -128,6 +136,7 @@ func start(opts Options) (*Daemon, error) {
 		d.close()
 		return nil, err
 	}
+	d.obs.metrics.WatchDatapath(d.dp)
 	reused := 0
 	for _, a := range d.dp.Attachments() {
 		if a.Reused {
@@ -156,6 +165,7 @@ func (d *Daemon) apply(v *view) error {
 		return fmt.Errorf("apply policy %s: %w", v.pol.Source, err)
 	}
 	d.cur.Store(v)
+	d.policyApplied(v, gen)
 	d.log.Info("policy applied", "generation", gen, "agents", len(v.eps), "rules", len(v.pol.Tables().Rules))
 	return nil
 }
@@ -172,16 +182,27 @@ func (d *Daemon) serve(ctx context.Context) error {
 	for i, ln := range lns {
 		addrs[i] = ln.Addr().String()
 	}
+	if err := d.openObservability(ctx, addrs); err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return err
+	}
+	// SIGHUP reloads the policy: catch it before the record below tells anyone the daemon is up.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	d.system("enforcer listening on " + strings.Join(addrs, ", "))
 	srv := proxy.New(proxy.Config{
 		Resolver: originResolver{d.dp},
 		Identify: d.identify,
 		ZoneName: func(id uint32) string { return d.cur.Load().pol.ZoneName(id) },
-		Audit:    d.audit,
+		Audit:    auditSink{d},
 		Logger:   d.log,
+		Observer: enforcerObserver{d},
 	})
+	d.obs.enforcer.Store(srv)
 	var wg sync.WaitGroup
-	errs := make(chan error, len(lns)+2)
+	errs := make(chan error, len(lns)+4) // enforcers, events, metrics, operator API
 	for _, ln := range lns {
 		wg.Add(1)
 		go func() {
@@ -200,8 +221,9 @@ func (d *Daemon) serve(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
-		d.watchPolicy(ctx)
+		d.watchPolicy(ctx, hup)
 	}()
+	d.serveObservability(ctx, &wg, errs)
 	if d.opts.Ready != nil {
 		d.opts.Ready()
 	}
@@ -244,7 +266,7 @@ func (d *Daemon) identify(cgroupID uint64) (proxy.Identity, bool) {
 // system writes a system audit record and logs it.
 func (d *Daemon) system(msg string) {
 	d.log.Info(msg)
-	if err := d.audit.Write(audit.Record{Kind: audit.KindSystem, Message: msg}); err != nil {
+	if err := d.writeAudit(audit.Record{Kind: audit.KindSystem, Message: msg}); err != nil {
 		d.log.Error("audit write failed", "err", err)
 	}
 }

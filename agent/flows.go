@@ -29,7 +29,8 @@ func (d *Daemon) flowEvent(ev loader.FlowEvent) {
 	if a, ok := v.agentOf(ev.CgroupID); ok {
 		r.AgentID, r.Role = a.ID, a.Role
 	}
-	if err := d.audit.Write(r); err != nil {
+	d.observeFlow(r)
+	if err := d.writeAudit(r); err != nil {
 		d.log.Error("audit write failed", "err", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/meshwarden/meshwarden/policy"
@@ -17,9 +16,7 @@ import (
 const policyPollInterval = time.Second
 
 // watchPolicy reloads the policy on SIGHUP (always) and when the config file's content changes.
-func (d *Daemon) watchPolicy(ctx context.Context) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+func (d *Daemon) watchPolicy(ctx context.Context, hup chan os.Signal) {
 	defer signal.Stop(hup)
 	tick := time.NewTicker(policyPollInterval)
 	defer tick.Stop()
@@ -59,7 +56,9 @@ func (d *Daemon) Reload(force bool) error {
 		return nil
 	}
 	d.seen = sum
-	if err := d.reloadFrom(data); err != nil {
+	err = d.reloadFrom(data)
+	d.policyReloaded(sum, err)
+	if err != nil {
 		d.log.Error("policy reload refused; the running policy stays", "err", err)
 		d.system(fmt.Sprintf("policy reload refused (%s); the running policy stays: %v", sum, err))
 		return err

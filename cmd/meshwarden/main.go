@@ -24,8 +24,13 @@ const usage = `meshwarden: a transparent security mesh for multi-agent AI system
 
 usage:
   meshwarden run --config FILE [--state-dir DIR] [--audit-log FILE] [--pin-dir DIR] [--node NAME]
+                 [--metrics-addr HOST:PORT] [--log-level L] [--log-format text|json]
   meshwarden run --uninstall [--pin-dir DIR]
   meshwarden policy validate FILE
+  meshwarden audit verify [--key PUB] [--progress] FILE...
+  meshwarden audit tail [--follow] [--agent A] [--domain D] [--verdict V] [--kind K] [-o text|json] FILE
+  meshwarden status [--state-dir DIR] [-o text|json]
+  meshwarden observe [--state-dir DIR] [--agent A] [--verdict V] [--kind K] [--since D|TIME] [--follow] [-o text|json]
   meshwarden demo
   meshwarden version
 `
@@ -51,6 +56,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stderr)
 	case "policy":
 		return cmdPolicy(args[1:], stdout, stderr)
+	case "audit":
+		return cmdAudit(args[1:], stdout, stderr)
+	case "status":
+		return cmdStatus(args[1:], stdout, stderr)
+	case "observe":
+		return cmdObserve(args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(args[1:], stdout, stderr)
 	case demoClientCmd:
@@ -76,6 +87,8 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.StringVar(&opts.PinDir, "pin-dir", loader.DefaultPinDir, "bpffs directory for pinned maps and links")
 	fs.StringVar(&opts.Node, "node", "", "node name in audit records (default the host name)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "text or json")
+	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "127.0.0.1:9464", "where to serve Prometheus /metrics (empty: nowhere)")
 	uninstall := fs.Bool("uninstall", false, "detach the pinned programs, remove the pinned maps and exit")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -97,7 +110,17 @@ func cmdRun(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "meshwarden run: --log-level:", err)
 		return exitUsage
 	}
-	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	hopts := &slog.HandlerOptions{Level: level}
+	switch *logFormat {
+	case "text":
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, hopts))
+	case "json":
+		opts.Logger = slog.New(slog.NewJSONHandler(stderr, hopts))
+	default:
+		fmt.Fprintf(stderr, "meshwarden run: --log-format: %q is neither text nor json\n", *logFormat)
+		return exitUsage
+	}
+	opts.Version = version
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := agent.Run(ctx, opts); err != nil {

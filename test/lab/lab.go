@@ -63,6 +63,13 @@ type Mesh struct {
 	AuditLog string
 	PinDir   string
 	Port     int // enforcer
+	// RunArgs are more flags for `meshwarden run` (later ones win); DaemonLog, when set, gets
+	// a copy of the daemon's log output.
+	RunArgs   []string
+	DaemonLog io.Writer
+	// Launcher, when set, is the argv prefix the daemon is started with, e.g. nsenter into a
+	// network namespace.
+	Launcher []string
 	daemon   *exec.Cmd
 	vars     map[string]any
 }
@@ -128,9 +135,15 @@ func (m *Mesh) Set(k string, v any) { m.vars[k] = v }
 func (m *Mesh) Start() {
 	m.t.Helper()
 	before := len(m.Records())
-	m.daemon = exec.Command(m.Bins.Meshwarden, "run", "--config", m.Config, "--state-dir", m.Dir,
-		"--audit-log", m.AuditLog, "--pin-dir", m.PinDir, "--node", "testnode", "--log-level", "warn")
+	// Metrics on a port of the daemon's choosing: tests and benchmarks may run side by side.
+	args := []string{"run", "--config", m.Config, "--state-dir", m.Dir, "--audit-log", m.AuditLog,
+		"--pin-dir", m.PinDir, "--node", "testnode", "--log-level", "warn", "--metrics-addr", "127.0.0.1:0"}
+	argv := append(append(append([]string{}, m.Launcher...), m.Bins.Meshwarden), append(args, m.RunArgs...)...)
+	m.daemon = exec.Command(argv[0], argv[1:]...)
 	m.daemon.Stderr = &prefixWriter{t: m.t, prefix: "daemon: "}
+	if m.DaemonLog != nil {
+		m.daemon.Stderr = io.MultiWriter(m.daemon.Stderr, m.DaemonLog)
+	}
 	if err := m.daemon.Start(); err != nil {
 		m.t.Fatalf("%v", err)
 	}
@@ -214,16 +227,21 @@ func (m *Mesh) Records() []audit.Record {
 	}
 	defer f.Close()
 	var rs []audit.Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	for sc.Scan() {
+	br := bufio.NewReaderSize(f, 1<<16)
+	for {
+		line, err := br.ReadBytes('\n')
+		if err == io.EOF { // a last line without its newline is still being written
+			return rs
+		}
+		if err != nil {
+			m.t.Fatalf("read audit log: %v", err)
+		}
 		var r audit.Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			m.t.Fatalf("audit line is not JSON: %v: %s", err, sc.Text())
+		if err := json.Unmarshal(line, &r); err != nil {
+			m.t.Fatalf("audit line is not JSON: %v: %s", err, line)
 		}
 		rs = append(rs, r)
 	}
-	return rs
 }
 
 // waitRecord waits (bounded) for a record matching fn and returns it.

@@ -1,68 +1,265 @@
 package audit
 
 import (
-	"bufio"
-	"encoding/json"
+	"context"
+	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Writer is the one writer of an audit log: records from the kernel reader and from every
-// enforcer connection pass through it, so ordering and (later) chaining live in one place.
-type Writer struct {
-	mu   sync.Mutex
-	f    *os.File
-	bw   *bufio.Writer
-	node string
-	now  func() time.Time
+// Options configure a Writer. Only Path is required.
+type Options struct {
+	Path   string // the current log file; rotated files are kept beside it
+	Node   string // node name put in records that carry none
+	KeyDir string // where the signing key lives (KeyFile, PublicKeyFile); default the directory of Path
+	Logger *slog.Logger
+
+	MaxBytes int64         // rotate once the current file holds this much; default 64 MiB, negative never
+	MaxAge   time.Duration // rotate once the current file's first record is this old; default 24h, negative never
+	MaxFiles int           // rotated files kept (the oldest are removed); 0 keeps them all
+
+	CheckpointEvery    int           // records between signed checkpoints; default 1000
+	CheckpointInterval time.Duration // longest time a record waits for a checkpoint; default 10s
+
+	MaxBatch int  // records per write and fsync; default 4096; 1 means one fsync per record
+	MaxQueue int  // records Submit lets wait before it drops; default 65536
+	NoSync   bool // skip fsync: records then survive a crash of the process, not of the machine (benchmarks)
+
+	now func() time.Time // tests
 }
 
-// Open opens (creating if needed) the audit log at path for appending.
-func Open(path, node string) (*Writer, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+// Defaults of Options.
+const (
+	DefaultMaxBytes           = 64 << 20
+	DefaultMaxAge             = 24 * time.Hour
+	DefaultCheckpointEvery    = 1000
+	DefaultCheckpointInterval = 10 * time.Second
+	DefaultMaxBatch           = 4096
+	DefaultMaxQueue           = 65536
+	MaxRecordBytes            = 4 << 20 // longest line Append accepts
+)
+
+// ErrClosed is returned by Append and Write after Close.
+var ErrClosed = errors.New("audit log closed")
+
+// Receipt says where a durable record landed in the chain.
+type Receipt struct {
+	Seq uint64
+	ID  string
+}
+
+// Writer is the one writer of a node's audit log. Append and Write may be called from any
+// number of goroutines: records are queued, and one goroutine writes each batch with a single
+// write and fsync (group commit) before acknowledging the batch's records.
+type Writer struct {
+	opts  Options
+	log   *slog.Logger
+	key   ed25519.PrivateKey
+	keyID string
+
+	mu      sync.Mutex
+	queue   []*request
+	closed  bool
+	dropped atomic.Uint64 // records Submit dropped on a full queue
+
+	wake chan struct{} // capacity 1: the queue has work, or Close was called
+	done chan struct{} // closed when the committer has finished
+	err  error         // Close's result, set before done is closed
+
+	c committer // owned by the committer goroutine (and by Open before it starts)
+}
+
+type request struct {
+	body []byte
+	seq  uint64
+	id   string
+	done chan error // capacity 1
+}
+
+// Open opens the audit log at opts.Path for appending, creating it, its directory and the
+// signing key as needed. It recovers the chain head from the current file (or the newest
+// rotated one) and seals a torn last write with a system record. ctx bounds Open only.
+func Open(ctx context.Context, opts Options) (*Writer, error) {
+	if opts.Path == "" {
+		return nil, errors.New("audit log: no path")
+	}
+	setDefaults(&opts)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	key, err := LoadOrCreateKey(opts.KeyDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
 		return nil, fmt.Errorf("create audit log directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open audit log %s: %w", path, err)
+	w := &Writer{
+		opts:  opts,
+		log:   opts.Logger,
+		key:   key,
+		keyID: KeyID(key.Public().(ed25519.PublicKey)),
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
 	}
-	return &Writer{f: f, bw: bufio.NewWriterSize(f, 64<<10), node: node, now: time.Now}, nil
+	w.c = committer{w: w, checkpointed: opts.now()}
+	if err := w.c.reopen(nil); err != nil {
+		w.c.closeFile()
+		return nil, err
+	}
+	w.log.Info("audit log open", "path", opts.Path, "next_seq", w.c.head.seq+1, "key_id", w.keyID)
+	go w.c.run()
+	return w, nil
 }
 
-// Write appends r as one JSON line. Time and Node are filled in when empty.
+func setDefaults(o *Options) {
+	if o.KeyDir == "" {
+		o.KeyDir = filepath.Dir(o.Path)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxAge == 0 {
+		o.MaxAge = DefaultMaxAge
+	}
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if o.CheckpointInterval <= 0 {
+		o.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.MaxQueue <= 0 {
+		o.MaxQueue = DefaultMaxQueue
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+}
+
+// Write appends r and returns once it is durable. See Append.
 func (w *Writer) Write(r Record) error {
+	_, err := w.Append(context.Background(), r)
+	return err
+}
+
+// Append appends r and returns once its line is written and fsynced. Time, Node and ID are
+// filled in when empty; V, Seq and Prev are assigned. An error means the record is not known
+// to be durable: callers that must not act unaudited refuse to act. When ctx ends first,
+// Append returns its error but the record may still be written.
+func (w *Writer) Append(ctx context.Context, r Record) (Receipt, error) {
+	req, err := w.enqueue(r, false)
+	if err != nil {
+		return Receipt{}, err
+	}
+	select {
+	case err := <-req.done:
+		if err != nil {
+			return Receipt{}, err
+		}
+		return Receipt{Seq: req.seq, ID: req.id}, nil
+	case <-ctx.Done():
+		return Receipt{}, fmt.Errorf("audit record not yet durable: %w", ctx.Err())
+	}
+}
+
+// Submit queues r and returns at once, without waiting for it to be durable: for records
+// whose writer must never stall (the kernel's flow events, which would otherwise back up
+// into the ring buffer). When MaxQueue records are already waiting, r is dropped and counted
+// (see Dropped) and ErrQueueFull is returned.
+func (w *Writer) Submit(r Record) error {
+	_, err := w.enqueue(r, true)
+	return err
+}
+
+// ErrQueueFull is returned by Submit when the queue is at its bound.
+var ErrQueueFull = errors.New("audit queue full: record dropped")
+
+// Dropped is how many records Submit dropped because the queue was full.
+func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
+
+func (w *Writer) enqueue(r Record, bounded bool) (*request, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	now := w.opts.now()
 	if r.Time.IsZero() {
-		r.Time = w.now()
+		r.Time = now
 	}
 	if r.Node == "" {
-		r.Node = w.node
+		r.Node = w.opts.Node
 	}
-	line, err := json.Marshal(r)
+	if r.ID == "" {
+		r.ID = newID(now)
+	}
+	body, err := encodeBody(r)
 	if err != nil {
-		return fmt.Errorf("encode audit record: %w", err)
+		return nil, err
 	}
-	line = append(line, '\n')
+	if len(body) > MaxRecordBytes {
+		return nil, fmt.Errorf("audit record of %d bytes exceeds %d", len(body), MaxRecordBytes)
+	}
+	req := &request{body: body, id: r.ID, done: make(chan error, 1)}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, err := w.bw.Write(line); err != nil {
-		return fmt.Errorf("write audit record: %w", err)
+	if w.closed {
+		w.mu.Unlock()
+		return nil, ErrClosed
 	}
-	if err := w.bw.Flush(); err != nil {
-		return fmt.Errorf("flush audit record: %w", err)
+	if bounded && len(w.queue) >= w.opts.MaxQueue {
+		w.mu.Unlock()
+		w.dropped.Add(1)
+		return nil, ErrQueueFull
 	}
-	return nil
+	w.queue = append(w.queue, req)
+	w.mu.Unlock()
+	w.signal()
+	return req, nil
 }
 
-// Close flushes and closes the log.
-func (w *Writer) Close() error {
+func (w *Writer) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take removes up to limit queued requests; last reports that the Writer is closed and
+// nothing is left behind them.
+func (w *Writer) take(limit int) (reqs []*request, last bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.bw.Flush(); err != nil {
-		w.f.Close()
-		return fmt.Errorf("flush audit log: %w", err)
+	n := min(len(w.queue), limit)
+	reqs = w.queue[:n:n]
+	w.queue = w.queue[n:]
+	if len(w.queue) == 0 {
+		w.queue = nil
 	}
-	return w.f.Close()
+	return reqs, w.closed && len(w.queue) == 0
+}
+
+// Close writes what is queued, signs a last checkpoint and closes the file. Appends after
+// Close fail with ErrClosed.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	already := w.closed
+	w.closed = true
+	w.mu.Unlock()
+	if already {
+		<-w.done
+		return ErrClosed
+	}
+	w.signal()
+	<-w.done
+	return w.err
 }

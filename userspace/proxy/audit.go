@@ -49,15 +49,22 @@ func with(r audit.Record, set func(*audit.Record)) audit.Record {
 	return r
 }
 
-// audit sends one request record to the sink. A failing sink is logged, never fatal to the relay.
+// audit sends one request record to the observer and the sink. A failing sink is logged, never
+// fatal to the relay.
 func (s *Server) audit(r audit.Record) {
-	if s.cfg.Audit == nil {
+	if s.cfg.Audit == nil && s.cfg.Observer == nil {
 		return
 	}
 	r.Kind = audit.KindRequest
 	r.Transport = "tcp"
 	if r.Time.IsZero() {
 		r.Time = time.Now()
+	}
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.Exchange(r)
+	}
+	if s.cfg.Audit == nil {
+		return
 	}
 	if err := s.cfg.Audit.Write(r); err != nil {
 		s.log.Error("proxy: audit write failed", "err", err, "source", r.Source, "destination", r.Destination, "reason", r.Reason)

@@ -69,6 +69,19 @@ type Config struct {
 	// IdleTimeout closes a relayed connection that carried no bytes either way for this long.
 	// Default 5 minutes.
 	IdleTimeout time.Duration
+	// Observer, when set, is told about connections and exchanges (metrics, live views). Nil
+	// changes nothing.
+	Observer Observer
+}
+
+// Observer is told what the enforcer does. Its methods are called on the connection's own
+// goroutine and must return quickly.
+type Observer interface {
+	// ConnOpened is called when a handler starts on an accepted connection, ConnClosed when it ends.
+	ConnOpened()
+	ConnClosed()
+	// Exchange is called once per exchange or refusal, with the record the audit sink gets.
+	Exchange(audit.Record)
 }
 
 // Stats are the server's counters since New.
@@ -167,6 +180,10 @@ func retryableAccept(err error) bool {
 func (s *Server) handle(ctx context.Context, client net.Conn) {
 	s.active.Add(1)
 	defer s.active.Add(-1)
+	if o := s.cfg.Observer; o != nil {
+		o.ConnOpened()
+		defer o.ConnClosed()
+	}
 	defer func() { _ = client.Close() }()
 	defer func() {
 		if r := recover(); r != nil {

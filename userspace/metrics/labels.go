@@ -1,0 +1,69 @@
+package metrics
+
+import "strings"
+
+// Label values outside a bounded set are reported as this.
+const other = "other"
+
+// Verdicts, as the kernel and the enforcer write them.
+var verdicts = []string{"ALLOW", "DENY", "REDIRECT"}
+
+// Reason codes of enforcer refusals. The enforcer's reasons may carry free text after a colon
+// ("dial_failed: dial tcp ...: connection refused"); only the code before it is a label value.
+const (
+	ReasonNoOriginalDestination = "no_original_destination"
+	ReasonUnknownAgent          = "unknown_agent"
+	ReasonDialFailed            = "dial_failed"
+	ReasonBadRequest            = "bad_request"
+)
+
+// refusalReasons are the codes meshwarden_enforcer_refusals_total is initialised with.
+var refusalReasons = []string{ReasonNoOriginalDestination, ReasonUnknownAgent, ReasonDialFailed, ReasonBadRequest}
+
+// Outcomes of an exchange that are no refusal.
+const (
+	reasonRelayed    = "relayed"
+	reasonRelayError = "relay_error"
+)
+
+// protocols are the protocol label values; "none" is an exchange refused before its first byte.
+var protocols = []string{"none", "tcp", "http/1.1", "mcp", "a2a", "openai"}
+
+// ReasonCode maps a reason as the audit log writes it to its code: the text before the first
+// colon when that is a known code, else "other".
+func ReasonCode(reason string) string {
+	code, _, _ := strings.Cut(reason, ":")
+	code = strings.TrimSpace(code)
+	switch code {
+	case ReasonNoOriginalDestination, ReasonUnknownAgent, ReasonDialFailed, ReasonBadRequest,
+		reasonRelayed, reasonRelayError:
+		return code
+	}
+	return other
+}
+
+// oneOf returns v when it is in set, else "other".
+func oneOf(v string, set []string) string {
+	for _, s := range set {
+		if v == s {
+			return v
+		}
+	}
+	return other
+}
+
+// protocolLabel names an exchange's protocol; empty means it was refused before any byte.
+func protocolLabel(p string) string {
+	if p == "" {
+		return "none"
+	}
+	return oneOf(p, protocols)
+}
+
+// nameLabel is a name the policy declares (a zone, an agent); empty when there is none.
+func nameLabel(name, none string) string {
+	if name == "" {
+		return none
+	}
+	return name
+}
