@@ -9,12 +9,20 @@ all: build
 
 deps:
 	@command -v apt-get >/dev/null || { echo "make deps needs apt-get (Debian/Ubuntu)"; exit 1; }
-	@if ! command -v clang-14 >/dev/null || ! command -v redis-server >/dev/null || ! command -v curl >/dev/null || ! [ -f /usr/include/bpf/bpf_helpers.h ]; then \
+	@if ! command -v clang-14 >/dev/null || ! command -v redis-server >/dev/null || ! command -v curl >/dev/null || ! command -v promtool >/dev/null || ! [ -f /usr/include/bpf/bpf_helpers.h ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			clang-14 llvm-14 libbpf-dev redis-server curl python3 >/dev/null; \
+			clang-14 llvm-14 libbpf-dev redis-server curl python3 prometheus >/dev/null; \
 	fi
 	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 	$(GO) mod download
+	@# The Node SDK peers of test/node_sdk_test.go, from the committed lock file; skipped when the
+	@# installed tree is newer than the lock file, or when node/npm are absent (those tests then fail).
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+		if [ test/agents/node/node_modules/.package-lock.json -nt test/agents/node/package-lock.json ] && \
+		   [ test/agents/node/node_modules/.package-lock.json -nt test/agents/node/package.json ]; then :; else \
+			npm ci --prefix test/agents/node --no-audit --no-fund --loglevel=error; \
+		fi; \
+	else echo "make deps: node/npm not found: the Node SDK tests (test/node_sdk_test.go) need Node.js 20 and npm"; fi
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/meshwarden
@@ -44,6 +52,9 @@ bench: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./policy
 	$(GO) test -run '^$$' -fuzz FuzzDetectProtocol -fuzztime 30s ./userspace/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzEnforcedRequest$$' -fuzztime 30s ./userspace/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzEnforcedResponse$$' -fuzztime 30s ./userspace/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzIdentifierSwapIsItsOwnInverse$$' -fuzztime 30s ./userspace/proxy
 
 clean:
 	rm -rf bin

@@ -113,7 +113,7 @@ func start(opts Options) (*Daemon, error) {
 	if d.attach, err = attachPoint(pol); err != nil {
 		return nil, err
 	}
-	v, err := resolveEndpoints(d.root, pol)
+	v, err := buildView(d.root, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +137,7 @@ func start(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.obs.metrics.WatchDatapath(d.dp)
+	d.obs.metrics.WatchAudit(d.audit)
 	reused := 0
 	for _, a := range d.dp.Attachments() {
 		if a.Reused {
@@ -195,6 +196,7 @@ func (d *Daemon) serve(ctx context.Context) error {
 	srv := proxy.New(proxy.Config{
 		Resolver: originResolver{d.dp},
 		Identify: d.identify,
+		Engine:   d.engine,
 		ZoneName: func(id uint32) string { return d.cur.Load().pol.ZoneName(id) },
 		Audit:    auditSink{d},
 		Logger:   d.log,
@@ -260,7 +262,7 @@ func (d *Daemon) identify(cgroupID uint64) (proxy.Identity, bool) {
 	if !ok {
 		return proxy.Identity{}, false
 	}
-	return proxy.Identity{AgentID: a.ID, Role: a.Role, Zone: a.Zone}, true
+	return proxy.Identity{AgentID: a.ID, Role: a.Role, Zone: a.Zone, Kind: a.Kind}, true
 }
 
 // system writes a system audit record and logs it.

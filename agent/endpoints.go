@@ -10,6 +10,7 @@ import (
 	"github.com/meshwarden/meshwarden/loader"
 	"github.com/meshwarden/meshwarden/loader/cgroup"
 	"github.com/meshwarden/meshwarden/policy"
+	"github.com/meshwarden/meshwarden/userspace/pep"
 )
 
 // view is one policy as the daemon applies it: the policy plus the cgroup ids of its agents.
@@ -17,6 +18,7 @@ type view struct {
 	pol      *policy.Policy
 	byCgroup map[uint64]int // cgroup id -> index in pol.Agents
 	eps      []loader.Endpoint
+	eng      *pep.Engine // the enforcer's decision engine for pol; swapped with it
 }
 
 func (v *view) agentOf(cgroupID uint64) (policy.Agent, bool) {

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -30,7 +31,9 @@ func (d *Daemon) flowEvent(ev loader.FlowEvent) {
 		r.AgentID, r.Role = a.ID, a.Role
 	}
 	d.observeFlow(r)
-	if err := d.writeAudit(r); err != nil {
+	// Queued, never waited for: the ring buffer must keep draining. A full queue drops the
+	// record, which meshwarden_audit_dropped_records_total counts.
+	if err := d.submitAudit(r); err != nil && !errors.Is(err, audit.ErrQueueFull) {
 		d.log.Error("audit write failed", "err", err)
 	}
 }

@@ -83,7 +83,7 @@ func (d *Daemon) reloadFrom(data []byte) error {
 	if attach != d.attach {
 		return fmt.Errorf("the agents' parent cgroup changed (%s -> %s): restart the daemon to apply it", d.attach, attach)
 	}
-	v, err := resolveEndpoints(d.root, pol)
+	v, err := buildView(d.root, pol)
 	if err != nil {
 		return err
 	}

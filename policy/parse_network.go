@@ -10,7 +10,7 @@ import (
 func (d *draft) parseZones(p *problems, n *yaml.Node) {
 	items, _ := p.list(n, "zones")
 	for i, item := range items {
-		o, ok := p.object(item, index("zones", i), "name", "cidrs")
+		o, ok := p.object(item, index("zones", i), "name", "cidrs", "kind")
 		if !ok {
 			continue
 		}
@@ -47,6 +47,9 @@ func (d *draft) parseZones(p *problems, n *yaml.Node) {
 				sites.cidrs = append(sites.cidrs, c)
 			}
 		}
+		if v := o.vals["kind"]; v != nil {
+			z.Kind, _ = p.oneOf(v, o.field("kind"), "endpoint kind", EndpointKinds())
+		}
 		d.policy.Zones = append(d.policy.Zones, z)
 		d.zone = append(d.zone, sites)
 	}
@@ -55,7 +58,7 @@ func (d *draft) parseZones(p *problems, n *yaml.Node) {
 func (d *draft) parseAgents(p *problems, n *yaml.Node) {
 	items, _ := p.list(n, "agents")
 	for i, item := range items {
-		o, ok := p.object(item, index("agents", i), "id", "role", "zone", "cgroup")
+		o, ok := p.object(item, index("agents", i), "id", "role", "zone", "cgroup", "kind")
 		if !ok {
 			continue
 		}
@@ -83,6 +86,9 @@ func (d *draft) parseAgents(p *problems, n *yaml.Node) {
 			if c, ok := p.cgroup(v, o.field("cgroup")); ok {
 				a.Cgroup, sites.cgroup = c, v
 			}
+		}
+		if v := o.vals["kind"]; v != nil {
+			a.Kind, _ = p.oneOf(v, o.field("kind"), "endpoint kind", EndpointKinds())
 		}
 		d.policy.Agents = append(d.policy.Agents, a)
 		d.agent = append(d.agent, sites)

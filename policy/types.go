@@ -107,6 +107,9 @@ type Zone struct {
 	Name  string
 	ID    uint32
 	CIDRs []netip.Prefix
+	// Kind (`kind`, optional) is what kind of endpoint the zone's destinations are: one of
+	// EndpointKinds. The enforcer labels messages sent there by it.
+	Kind string
 }
 
 // Agent is a local-mode identity bound to one leaf cgroup.
@@ -115,6 +118,10 @@ type Agent struct {
 	Role   string
 	Zone   string
 	Cgroup string // relative to the cgroup2 root, cleaned, no leading slash
+	// Kind (`kind`, optional) is what kind of endpoint the agent is, one of EndpointKinds:
+	// user_facing for a frontend whose answers users read. The enforcer labels the responses
+	// the agent receives by it.
+	Kind string
 }
 
 // Rule is one micro-segmentation rule between zones. Ports empty means any port.

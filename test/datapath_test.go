@@ -14,13 +14,19 @@ import (
 )
 
 // basePolicy: two agents in two zones; tools ALLOW, data REDIRECT, blocked DENY for control;
-// the workers zone may not reach data at all.
+// the workers zone may not reach data at all. What is redirected to data belongs to the
+// plaintext domain "datapath", which only checks roles: these tests are about the datapath.
 const basePolicy = `security_mesh:
   global:
     tls_min_version: "1.3"
     credential_rotation_interval_ms: 600000
     audit_scope: "FULL_MESH"
   domains:
+    - name: "datapath"
+      tier: "PLAINTEXT"
+      allowed_roles: ["RETRIEVER", "ORCHESTRATOR"]
+      audit_level: "FULL_MESH"
+      match: {destinations: [data]}
     - name: "agent_memory"
       tier: "RETRIEVAL"
       allowed_roles: ["RETRIEVER", "ORCHESTRATOR"]

@@ -116,6 +116,8 @@ func TestAgentInOwnNetworkNamespaceReachesNodeEnforcer(t *testing.T) {
 	m.Set("BackendIP", np.backendIP)
 	m.Set("PodIP", np.podIP)
 	m.WritePolicy(`security_mesh:
+  domains:
+    - {name: pods, tier: PLAINTEXT, allowed_roles: [EXECUTOR], match: {destinations: [data]}}
   zones:
     - {name: data, cidrs: ["{{.BackendIP}}/32"]}
     - {name: pods, cidrs: ["{{.PodIP}}/32"]}

@@ -66,7 +66,7 @@ func observeJSON(t *testing.T, w *world, args ...string) []api.Event {
 }
 
 func TestStatusReportsHooksMapsAgentsPolicyAndAudit(t *testing.T) {
-	w := newWorld(t)
+	w := newObsWorld(t, nil)
 	wantEPERM(t, w.orchestrator("http", "http://"+w.blocked+"/x"))
 	redir := w.orchestrator("http", "http://"+w.data+"/y")
 	wantOK(t, redir, "data GET /y")
@@ -121,7 +121,7 @@ func TestStatusReportsHooksMapsAgentsPolicyAndAudit(t *testing.T) {
 
 	// A refused reload shows as the last reload result; the running policy stays.
 	w.Set("WorkersData", "REDIRECT}\n    - {from: workers, to: nowhere, action: DENY")
-	w.WritePolicy(basePolicy)
+	w.WritePolicy(obsPolicy)
 	w.HUP()
 	waitReload(w)
 	st2 := statusJSON(t, w)
@@ -142,7 +142,7 @@ func TestStatusReportsHooksMapsAgentsPolicyAndAudit(t *testing.T) {
 }
 
 func TestObserveShowsFlowsAndRequestsWithFilters(t *testing.T) {
-	w := newWorld(t)
+	w := newObsWorld(t, nil)
 	deny := w.orchestrator("http", "http://"+w.blocked+"/x")
 	wantEPERM(t, deny)
 	w.flowOf(deny.PID)
@@ -232,7 +232,7 @@ func TestObserveShowsFlowsAndRequestsWithFilters(t *testing.T) {
 }
 
 func TestOperatorSocketIsRootOnly(t *testing.T) {
-	w := newWorld(t)
+	w := newObsWorld(t, nil)
 	sock := api.SocketPath(w.Dir)
 	fi, err := os.Stat(sock)
 	if err != nil {

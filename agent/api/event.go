@@ -38,6 +38,8 @@ type Filter struct {
 	Agent   string    // source agent id
 	Verdict string    // ALLOW, DENY or REDIRECT (any case)
 	Kind    string    // flow or request
+	Domain  string    // data domain the enforcer classified an exchange in
+	Channel string    // channel of an exchange (inter_agent, tool_input, ...)
 	Since   time.Time // events at or after this time
 	Follow  bool      // keep streaming new events
 }
@@ -50,6 +52,8 @@ func (f Filter) Match(e Event) bool {
 	return (f.Agent == "" || e.Agent == f.Agent) &&
 		(f.Verdict == "" || strings.EqualFold(e.Verdict, f.Verdict)) &&
 		(f.Kind == "" || e.Kind == f.Kind) &&
+		(f.Domain == "" || e.Domain == f.Domain) &&
+		(f.Channel == "" || e.Channel == f.Channel) &&
 		(f.Since.IsZero() || !e.Time.Before(f.Since))
 }
 
@@ -66,6 +70,8 @@ func (f Filter) query() url.Values {
 	set("agent", f.Agent)
 	set("verdict", f.Verdict)
 	set("kind", f.Kind)
+	set("domain", f.Domain)
+	set("channel", f.Channel)
 	if !f.Since.IsZero() {
 		q.Set("since", f.Since.Format(time.RFC3339Nano))
 	}
@@ -76,7 +82,8 @@ func (f Filter) query() url.Values {
 }
 
 func filterFrom(q url.Values) (Filter, error) {
-	f := Filter{Agent: q.Get("agent"), Verdict: q.Get("verdict"), Kind: q.Get("kind"), Follow: q.Get("follow") == "1"}
+	f := Filter{Agent: q.Get("agent"), Verdict: q.Get("verdict"), Kind: q.Get("kind"),
+		Domain: q.Get("domain"), Channel: q.Get("channel"), Follow: q.Get("follow") == "1"}
 	if s := q.Get("since"); s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {

@@ -32,10 +32,13 @@ const demoPolicy = `security_mesh:
     audit_scope: "FULL_MESH"
   domains:
     - name: "agent_memory"
-      tier: "RETRIEVAL"
+      tier: "PLAINTEXT"
       allowed_roles: ["RETRIEVER", "ORCHESTRATOR"]
       metadata_masking: true
       audit_level: "FULL_MESH"
+      match: {destinations: [data]}
+      detectors:
+        - {type: ssn, action: redact}
   zones:
     - {name: tools, cidrs: ["127.0.0.2/32"]}
     - {name: data, cidrs: ["127.0.0.3/32"]}

@@ -30,7 +30,8 @@ usage:
   meshwarden audit verify [--key PUB] [--progress] FILE...
   meshwarden audit tail [--follow] [--agent A] [--domain D] [--verdict V] [--kind K] [-o text|json] FILE
   meshwarden status [--state-dir DIR] [-o text|json]
-  meshwarden observe [--state-dir DIR] [--agent A] [--verdict V] [--kind K] [--since D|TIME] [--follow] [-o text|json]
+  meshwarden observe [--state-dir DIR] [--agent A] [--verdict V] [--kind K] [--domain D] [--channel C]
+                     [--since D|TIME] [--follow] [-o text|json]
   meshwarden demo
   meshwarden version
 `
@@ -145,5 +146,8 @@ func cmdPolicy(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: valid: %d domains, %d zones, %d agents, %d segmentation rules, default %s\n",
 		args[1], len(pol.Domains), len(pol.Zones), len(pol.Agents), len(pol.Segmentation), pol.DefaultAction)
+	for _, w := range pol.Unreachable() {
+		fmt.Fprintf(stdout, "warning: %v\n", w)
+	}
 	return exitOK
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/meshwarden/meshwarden/agent/api"
 )
 
-const observeUsage = "usage: meshwarden observe [--state-dir DIR] [--agent A] [--verdict V] [--kind flow|request] [--since DURATION|RFC3339] [--follow] [-o text|json]"
+const observeUsage = "usage: meshwarden observe [--state-dir DIR] [--agent A] [--verdict V] [--kind flow|request] [--domain D] [--channel C] [--since DURATION|RFC3339] [--follow] [-o text|json]"
 
 func cmdObserve(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("observe", flag.ContinueOnError)
@@ -26,6 +26,8 @@ func cmdObserve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.Agent, "agent", "", "only events of this source agent")
 	fs.StringVar(&f.Verdict, "verdict", "", "only events with this verdict (ALLOW, DENY, REDIRECT)")
 	fs.StringVar(&f.Kind, "kind", "", "only flows (kernel decisions) or requests (enforcer exchanges)")
+	fs.StringVar(&f.Domain, "domain", "", "only exchanges the enforcer classified in this data domain")
+	fs.StringVar(&f.Channel, "channel", "", "only exchanges on this channel (inter_agent, tool_input, ...)")
 	since := fs.String("since", "", "only events since this long ago (5m) or this time (RFC 3339)")
 	fs.BoolVar(&f.Follow, "follow", false, "keep streaming new events until interrupted")
 	fs.BoolVar(&f.Follow, "f", false, "shorthand for --follow")

@@ -17,7 +17,7 @@ import (
 
 const policy = `security_mesh:
   domains:
-    - {name: bench, tier: PLAINTEXT, allowed_roles: [EXECUTOR], audit_level: FULL_MESH}
+    - {name: bench, tier: PLAINTEXT, allowed_roles: [EXECUTOR], audit_level: FULL_MESH, match: any}
   zones:
     - {name: direct, cidrs: ["127.0.0.2/32"]}
     - {name: inspected, cidrs: ["127.0.0.3/32"]}

@@ -23,15 +23,15 @@ func newAuditMetrics(reg prometheus.Registerer) auditMetrics {
 	a := auditMetrics{
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "audit", Name: "records_total",
-			Help: "Audit records the daemon handed to the audit log and had acknowledged as written, by kind.",
+			Help: "Audit records the daemon handed to the audit log and the log accepted (written, or queued for its group commit), by kind.",
 		}, []string{"kind"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "audit", Name: "write_errors_total",
-			Help: "Audit records the audit log failed to write, by kind.",
+			Help: "Audit records the audit log failed to write or refused to queue, by kind.",
 		}, []string{"kind"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "audit", Name: "write_duration_seconds",
-			Help:                            "Time from handing a record to the audit log until it is acknowledged durable (queueing, group commit and fsync).",
+			Help:                            "Time from handing a record to the audit log until it is acknowledged durable (queueing, group commit and fsync), for the writes that wait for it.",
 			Buckets:                         auditWriteBuckets,
 			NativeHistogramBucketFactor:     nativeBucketFactor,
 			NativeHistogramMaxBucketNumber:  nativeMaxBuckets,
@@ -48,11 +48,32 @@ func newAuditMetrics(reg prometheus.Registerer) auditMetrics {
 
 // AuditWritten counts one record of kind written in d; err non-nil counts a write error instead.
 func (m *Metrics) AuditWritten(kind string, d time.Duration, err error) {
+	m.AuditQueued(kind, err)
+	if err == nil {
+		m.audit.duration.Observe(d.Seconds())
+	}
+}
+
+// AuditQueued counts one record of kind the audit log accepted into its queue without the
+// caller waiting for the disk; err non-nil counts a refusal (a full queue) instead.
+func (m *Metrics) AuditQueued(kind string, err error) {
 	kind = oneOf(kind, auditKinds)
 	if err != nil {
 		m.audit.errors.WithLabelValues(kind).Inc()
 		return
 	}
 	m.audit.records.WithLabelValues(kind).Inc()
-	m.audit.duration.Observe(d.Seconds())
+}
+
+// AuditQueue is what the audit log tells of its queue. *audit.Writer is one.
+type AuditQueue interface {
+	Dropped() uint64 // records dropped because the queue was full
+}
+
+// WatchAudit registers the families read from the audit log itself at every scrape.
+func (m *Metrics) WatchAudit(q AuditQueue) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "audit", Name: "dropped_records_total",
+		Help: "Records the audit log refused to queue because its queue was full. The enforcer then writes its records synchronously (back-pressure); kernel flow records are lost (they must not stall the ring buffer).",
+	}, func() float64 { return float64(q.Dropped()) }))
 }

@@ -31,7 +31,7 @@ type datapathCollector struct {
 	m  *Metrics
 
 	verdicts, drops, origFail, tupleFail, origAnswered, peers *prometheus.Desc
-	entries, capacity, attached                                *prometheus.Desc
+	entries, capacity, attached                               *prometheus.Desc
 }
 
 func newDatapathCollector(dp Datapath, m *Metrics) *datapathCollector {

@@ -17,8 +17,22 @@ const (
 	ReasonBadRequest            = "bad_request"
 )
 
-// refusalReasons are the codes meshwarden_enforcer_refusals_total is initialised with.
-var refusalReasons = []string{ReasonNoOriginalDestination, ReasonUnknownAgent, ReasonDialFailed, ReasonBadRequest}
+// refusalReasons are the refusal codes meshwarden_enforcer_refusals_total knows and is
+// initialised with: the relay's own, the PEP's (userspace/pep) and the identity layer's
+// credential codes, all stable names that audit records carry. Any other reason is "other".
+var refusalReasons = []string{
+	// the relay
+	ReasonNoOriginalDestination, ReasonUnknownAgent, ReasonDialFailed, ReasonBadRequest,
+	"no_policy_engine", "upstream_failed", "pseudonym_failed", "incomplete_body",
+	// the PEP
+	"no_policy", "body_too_large", "credential_missing", "credential_expired", "role_not_allowed",
+	"attestation_missing", "attestation_mismatch", "classification_block", "tier_unavailable",
+	"tier_failed", "opaque_payload",
+	// credential verification
+	"credential_not_yet_valid", "credential_bad_signature", "credential_unknown_key",
+	"credential_replayed", "credential_revoked", "credential_wrong_audience",
+	"credential_malformed", "credential_wrong_node",
+}
 
 // Outcomes of an exchange that are no refusal.
 const (
@@ -27,19 +41,17 @@ const (
 )
 
 // protocols are the protocol label values; "none" is an exchange refused before its first byte.
-var protocols = []string{"none", "tcp", "http/1.1", "mcp", "a2a", "openai"}
+var protocols = []string{"none", "tcp", "http/1.1", "mcp", "a2a", "openai", "jsonrpc"}
 
 // ReasonCode maps a reason as the audit log writes it to its code: the text before the first
 // colon when that is a known code, else "other".
 func ReasonCode(reason string) string {
 	code, _, _ := strings.Cut(reason, ":")
 	code = strings.TrimSpace(code)
-	switch code {
-	case ReasonNoOriginalDestination, ReasonUnknownAgent, ReasonDialFailed, ReasonBadRequest,
-		reasonRelayed, reasonRelayError:
+	if code == reasonRelayed || code == reasonRelayError {
 		return code
 	}
-	return other
+	return oneOf(code, refusalReasons)
 }
 
 // oneOf returns v when it is in set, else "other".

@@ -133,6 +133,13 @@ func payloadOf(ex *Exchange, dec *Decision) ([]byte, error) {
 	if !dec.BodyChanged && (ex.Raw != nil || dec.Body == nil) {
 		return ex.Raw, nil
 	}
+	if ex.Text {
+		s, ok := dec.Body.(string)
+		if !ok {
+			return nil, fmt.Errorf("text body of type %T", dec.Body)
+		}
+		return []byte(s), nil
+	}
 	return encodeJSON(dec.Body)
 }
 

@@ -29,6 +29,9 @@ type Exchange struct {
 	// not JSON). Raw is the body as received, forwarded as it is when nothing in it changes.
 	Body any
 	Raw  []byte
+	// Text says that Body is a plain text (a string: a text/* body, an event's data that is
+	// not JSON), not decoded JSON: detectors scan it and its payload is its bytes.
+	Text bool
 	// BodySize is the size of the body as received, for max_body_bytes (0: unknown).
 	BodySize int64
 	// MetadataPaths locate the metadata objects in Body to scrub (see scrub.Walk); nil means

@@ -306,7 +306,7 @@ func TestRefusalsSpeakTheAgentsProtocol(t *testing.T) {
 	ex.Source.Role = "ORCHESTRATOR"
 	d := e.Decide(context.Background(), ex)
 	status, body := d.HTTPRefusal()
-	if status != http.StatusForbidden || string(body) != `{"error":{"domain":"pii","reason":"role_not_allowed","type":"meshwarden_refusal"}}` {
+	if status != http.StatusForbidden || string(body) != `{"error":{"message":"Refused by Meshwarden policy: role_not_allowed","type":"policy_refusal","code":"role_not_allowed","reason":"role_not_allowed","domain":"pii"}}` {
 		t.Errorf("HTTP refusal %d %s", status, body)
 	}
 	for _, id := range []any{float64(7), "req-7", nil} {
@@ -322,7 +322,7 @@ func TestRefusalsSpeakTheAgentsProtocol(t *testing.T) {
 		if err := json.Unmarshal(d.JSONRPCRefusal(id), &resp); err != nil {
 			t.Fatal(err)
 		}
-		if resp.JSONRPC != "2.0" || resp.ID != id || resp.Error.Code != JSONRPCRefusedCode || resp.Error.Data.Reason != "role_not_allowed" {
+		if resp.JSONRPC != "2.0" || resp.ID != id || resp.Error.Code != -31403 || resp.Error.Data.Reason != "role_not_allowed" || resp.Error.Data.Domain != "pii" {
 			t.Errorf("JSON-RPC refusal for id %v: %+v", id, resp)
 		}
 	}

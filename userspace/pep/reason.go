@@ -52,4 +52,8 @@ const (
 	ReasonTierUnavailable Reason = "tier_unavailable"
 	// ReasonTierFailed: the tier's protector returned an error.
 	ReasonTierFailed Reason = "tier_failed"
+	// ReasonOpaquePayload: the payload is not one the enforcer understands (an opaque TCP
+	// stream, a WebSocket or CONNECT tunnel, a binary or compressed body) and the domain
+	// needs inspection (NeedsInspection). The enforcer reports it; Decide never does.
+	ReasonOpaquePayload Reason = "opaque_payload"
 )

@@ -3,18 +3,15 @@ package pep
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/meshwarden/meshwarden/userspace/protocol"
 )
 
-// JSONRPCRefusedCode is the JSON-RPC error code of a refusal: in the range JSON-RPC 2.0
-// leaves to implementations (-32000 to -32099).
-const JSONRPCRefusedCode = -32001
-
-// refusal is what a refused agent is told: the reason code and the domain, nothing the body
-// held.
-type refusal struct {
-	Reason string `json:"reason"`
-	Domain string `json:"domain,omitempty"`
-}
+// JSONRPCRefusedCode is the JSON-RPC error code of every policy refusal: protocol's
+// CodePolicyRefusal (-31403). It lies outside the range JSON-RPC reserves (-32768 to -32000),
+// where MCP and A2A keep codes of their own (MCP's TypeScript SDK reads -32001 as a request
+// timeout, A2A as TaskNotFoundError), so no client mistakes a refusal for one of those.
+const JSONRPCRefusedCode = protocol.CodePolicyRefusal
 
 // HTTPStatus returns the HTTP status of a refusal: 413 for body_too_large, 503 when the tier
 // could not be applied, 403 for every other reason.
@@ -28,33 +25,34 @@ func (d *Decision) HTTPStatus() int {
 	return http.StatusForbidden
 }
 
+// refusal is what a refused agent is told: the reason code and the domain, nothing the body
+// held.
+func (d *Decision) refusal() protocol.RefusalData {
+	return protocol.RefusalData{Reason: string(d.Reason()), Domain: d.Domain}
+}
+
 // HTTPRefusal returns the status and application/json body of a refusal to a plain HTTP
-// client: {"error":{"type":"meshwarden_refusal","reason":"role_not_allowed","domain":"pii"}}.
+// client (protocol.HTTPPolicyRefusal): {"error":{"message":"Refused by Meshwarden policy:
+// role_not_allowed","type":"policy_refusal","code":"role_not_allowed","reason":
+// "role_not_allowed","domain":"pii"}}.
 func (d *Decision) HTTPRefusal() (status int, body []byte) {
-	b, _ := json.Marshal(map[string]any{"error": map[string]any{
-		"type": "meshwarden_refusal", "reason": string(d.Reason()), "domain": d.Domain,
-	}})
-	return d.HTTPStatus(), b
+	return d.HTTPStatus(), protocol.HTTPPolicyRefusal(d.refusal())
 }
 
 // JSONRPCRefusal returns the JSON-RPC 2.0 error response refusing the request whose id is id
-// (the agent's own id, not its pseudonym): {"jsonrpc":"2.0","id":...,"error":{"code":-32001,
-// "message":"refused by policy: role_not_allowed","data":{"reason":...,"domain":...}}}. MCP
-// and A2A clients parse it when it comes with HTTP 200, as any JSON-RPC response does.
+// (the agent's own id, not its pseudonym; any JSON value, as encoding/json decodes it):
+// {"jsonrpc":"2.0","id":...,"error":{"code":-31403,"message":"Refused by Meshwarden policy:
+// role_not_allowed","data":{"reason":...,"domain":...}}}. MCP and A2A clients parse it when it
+// comes with HTTP 200, as any JSON-RPC response does.
 func (d *Decision) JSONRPCRefusal(id any) []byte {
-	b, err := json.Marshal(map[string]any{
-		"jsonrpc": "2.0",
-		"id":      id,
-		"error": map[string]any{
-			"code":    JSONRPCRefusedCode,
-			"message": "refused by policy: " + string(d.Reason()),
-			"data":    refusal{Reason: string(d.Reason()), Domain: d.Domain},
-		},
-	})
+	raw, err := json.Marshal(id)
 	if err != nil { // an id that is not JSON: answer as to a request without one
-		b, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": nil, "error": map[string]any{
-			"code": JSONRPCRefusedCode, "message": "refused by policy: " + string(d.Reason()),
-		}})
+		raw = nil
 	}
-	return b
+	return d.JSONRPCRefusalRaw(raw)
+}
+
+// JSONRPCRefusalRaw is JSONRPCRefusal for an id exactly as it was sent.
+func (d *Decision) JSONRPCRefusalRaw(id json.RawMessage) []byte {
+	return protocol.PolicyRefusal(id, d.refusal())
 }

@@ -8,6 +8,7 @@ type Response struct {
 	Headers         http.Header
 	Body            any
 	Raw             []byte
+	Text            bool // Body is a plain text, as Exchange.Text
 	BodySize        int64
 	MetadataPaths   [][]string
 	ClientInfoPaths [][]string
@@ -34,7 +35,7 @@ func (e *Engine) Respond(r *Response) Decision {
 		dec.deny(ReasonBodyTooLarge)
 	}
 	e.classifyBody(d, &dec)
-	ex := &Exchange{Headers: r.Headers, Raw: r.Raw, MetadataPaths: r.MetadataPaths, ClientInfoPaths: r.ClientInfoPaths}
+	ex := &Exchange{Headers: r.Headers, Raw: r.Raw, Text: r.Text, MetadataPaths: r.MetadataPaths, ClientInfoPaths: r.ClientInfoPaths}
 	if d.policy.MetadataMasking {
 		e.scrub(d, ex, &dec)
 	}

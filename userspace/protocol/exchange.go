@@ -120,6 +120,13 @@ func (p Parser) ParseRequest(req Request, h Hints) (*Body, error) {
 // (nil if unknown): it says which protocol to expect and which method each JSON-RPC id answers.
 // An event stream (Content-Type text/event-stream) is refused here: pass it to a [StreamParser].
 func (p Parser) ParseResponse(req *Body, resp Response, h Hints) (*Body, error) {
+	return p.ParseResponseWith(req, nil, resp, h)
+}
+
+// ParseResponseWith is ParseResponse with a second registry of calls, tried after req's: an
+// enforcer that replaced the request's JSON-RPC ids by pseudonyms finds the calls their answers
+// name there.
+func (p Parser) ParseResponseWith(req *Body, calls CallLookup, resp Response, h Hints) (*Body, error) {
 	lim := p.Limits.withDefaults()
 	b := &Body{Direction: DirResponse, Raw: resp.Body, Protocol: ProtoHTTP}
 	if req != nil {
@@ -162,11 +169,7 @@ func (p Parser) ParseResponse(req *Body, resp Response, h Hints) (*Body, error) 
 		if b.Protocol != ProtoMCP && b.Protocol != ProtoA2A {
 			b.Protocol = detectRPCProtocol(rpc, resp.Header)
 		}
-		var calls CallLookup
-		if req != nil {
-			calls = req
-		}
-		bb.rpcMessages(calls)
+		bb.rpcMessages(lookups{req, calls})
 	case b.Protocol == ProtoOpenAIChat || (b.Protocol != ProtoOpenAIResponses && root.Get("object").Str() == "chat.completion"):
 		b.Protocol = ProtoOpenAIChat
 		bb.chatResponse(root)

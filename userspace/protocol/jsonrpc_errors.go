@@ -23,10 +23,13 @@ const (
 	CodePolicyRefusal = -31403
 )
 
-// RefusalData is the data member of a policy refusal: a stable reason code (the one in the audit
-// record, such as "role_not_allowed" or "classification_block") and optional detail.
+// RefusalData is what a refused agent is told, in the data member of a JSON-RPC refusal and in
+// the error object of an HTTP one: a stable reason code (the one in the audit record, such as
+// "role_not_allowed" or "classification_block"), the data domain whose policy refused (when one
+// was selected) and optional detail. It never holds anything the refused body held.
 type RefusalData struct {
 	Reason string `json:"reason"`
+	Domain string `json:"domain,omitempty"`
 	Detail string `json:"detail,omitempty"`
 }
 
@@ -82,7 +85,14 @@ func detailData(detail string) any {
 // RefusalResponse is the JSON-RPC answer to a request the policy refuses: code
 // [CodePolicyRefusal], data {"reason": reason, "detail": detail}.
 func RefusalResponse(id json.RawMessage, reason, detail string) []byte {
-	return ErrorResponse(id, CodePolicyRefusal, "Refused by Meshwarden policy: "+reason, RefusalData{Reason: reason, Detail: detail})
+	return PolicyRefusal(id, RefusalData{Reason: reason, Detail: detail})
+}
+
+// PolicyRefusal is the JSON-RPC answer to a request the policy refuses: code
+// [CodePolicyRefusal], the reason in the message, data as given. MCP and A2A clients parse it
+// when it comes with HTTP 200, as they parse any JSON-RPC error response.
+func PolicyRefusal(id json.RawMessage, data RefusalData) []byte {
+	return ErrorResponse(id, CodePolicyRefusal, "Refused by Meshwarden policy: "+data.Reason, data)
 }
 
 // RefusalBatchResponse answers a refused batch: one refusal per request of the batch, in order
@@ -118,14 +128,45 @@ func RPCErrorFor(id json.RawMessage, err error) []byte {
 }
 
 // HTTPRefusalBody is the JSON body of an HTTP 403 refusal, in the shape OpenAI-style clients
-// parse: {"error":{"message":...,"type":"policy_refusal","code":reason}}.
+// parse: {"error":{"message":...,"type":"policy_refusal","code":reason,"reason":reason}}.
 func HTTPRefusalBody(reason, message string) []byte {
+	return httpError(message, "policy_refusal", RefusalData{Reason: reason})
+}
+
+// HTTPPolicyRefusal is the JSON body of an HTTP refusal (403, or 413 / 503 for the reasons that
+// call for them): {"error":{"message":"Refused by Meshwarden policy: <reason>",
+// "type":"policy_refusal","code":<reason>,"reason":<reason>,"domain":...,"detail":...}}.
+// OpenAI-style clients read message, type and code; others read reason.
+func HTTPPolicyRefusal(data RefusalData) []byte {
+	return httpError("", "policy_refusal", data)
+}
+
+// HTTPErrorBody is the JSON body of an answer to input the enforcer could not read (a malformed
+// request, headers or a body over a limit, a client too slow): the shape of HTTPPolicyRefusal
+// with type "invalid_request" and the code naming the problem.
+func HTTPErrorBody(code, message string) []byte {
+	return httpError(message, "invalid_request", RefusalData{Reason: code})
+}
+
+func httpError(message, typ string, data RefusalData) []byte {
 	if message == "" {
-		message = "Refused by Meshwarden policy: " + reason
+		message = "Refused by Meshwarden policy: " + data.Reason
 	}
 	b := append([]byte(nil), `{"error":{"message":`...)
 	b = appendJSONString(b, message)
-	b = append(b, `,"type":"policy_refusal","code":`...)
-	b = appendJSONString(b, reason)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, typ)
+	b = append(b, `,"code":`...)
+	b = appendJSONString(b, data.Reason)
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, data.Reason)
+	if data.Domain != "" {
+		b = append(b, `,"domain":`...)
+		b = appendJSONString(b, data.Domain)
+	}
+	if data.Detail != "" {
+		b = append(b, `,"detail":`...)
+		b = appendJSONString(b, data.Detail)
+	}
 	return append(b, "}}"...)
 }

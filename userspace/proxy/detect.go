@@ -7,19 +7,19 @@ import (
 	"time"
 )
 
-// protocol is how a connection is relayed.
-type protocol uint8
+// wireProtocol is how a connection is relayed.
+type wireProtocol uint8
 
 const (
 	// protoUndecided: the bytes so far are a strict prefix of an HTTP/1.x request line.
-	protoUndecided protocol = iota
+	protoUndecided wireProtocol = iota
 	// protoOpaque: relay bytes both ways without looking at them.
 	protoOpaque
 	// protoHTTP1: relay HTTP/1.x request by request.
 	protoHTTP1
 )
 
-func (p protocol) String() string {
+func (p wireProtocol) String() string {
 	switch p {
 	case protoOpaque:
 		return "opaque"
@@ -49,7 +49,7 @@ const (
 // It only waits for bytes the client is sending: a start that stalls before the end of a request
 // line makes the connection opaque, and so does a client that is still silent after
 // firstByteTimeout when the upstream speaks first.
-func (c *session) sniff() protocol {
+func (c *session) sniff() wireProtocol {
 	defer func() { _ = c.client.SetReadDeadline(time.Time{}) }()
 	if err := c.client.SetReadDeadline(time.Now().Add(firstByteTimeout)); err != nil {
 		return protoOpaque
@@ -107,7 +107,7 @@ func (c *session) clientSpeaksFirst() bool {
 // accepts), where METHOD is one of the standard methods in upper case. Anything else, notably the
 // HTTP/2 preface "PRI * HTTP/2.0", is opaque. The answer is final unless it is protoUndecided:
 // more bytes never change protoOpaque or protoHTTP1.
-func detectProtocol(b []byte) protocol {
+func detectProtocol(b []byte) wireProtocol {
 	sp := bytes.IndexByte(b, ' ')
 	if sp < 0 {
 		if len(b) <= maxMethodLen && isMethodPrefix(b) {

@@ -13,7 +13,7 @@ import (
 func TestDetectProtocolClassifiesFirstBytes(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
-		want protocol
+		want wireProtocol
 	}{
 		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", protoHTTP1},
 		{"GET / HTTP/1.1\r\n", protoHTTP1},

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/meshwarden/meshwarden/userspace/audit"
 )
 
 // lingerTimeout bounds how long a closing HTTP connection keeps reading what the client still sends.
@@ -27,10 +29,14 @@ const (
 )
 
 // serveHTTP relays HTTP/1.x exchanges one at a time, auditing each, for as long as both sides keep
-// the connection.
+// the connection. With an Engine, each exchange is decided on first (enforcedExchange).
 func (c *session) serveHTTP() {
+	next := c.exchange
+	if c.srv.cfg.Engine != nil {
+		next = c.enforcedExchange
+	}
 	for {
-		switch c.exchange() {
+		switch next() {
 		case stepNext:
 		case stepTunnel:
 			c.relayOpaque(time.Now())
@@ -50,12 +56,7 @@ func (c *session) exchange() step {
 	// While the client is between requests, watch the upstream: if it closes the connection,
 	// close the client's too, so that it learns before it sends a request into a dead connection.
 	// Once the request is forwarded, the same watch tells that the response has begun.
-	var upErr error
-	upReady := c.spawn(func() {
-		if _, upErr = c.ur.Peek(1); upErr != nil {
-			c.closeBoth()
-		}
-	})
+	w := c.watchUpstream()
 
 	c.clientIn.setLimit(headReadLimit)
 	req, err := http.ReadRequest(c.cr)
@@ -68,9 +69,33 @@ func (c *session) exchange() step {
 		}
 		return stepClose
 	}
-	start := time.Now()
 	rec := c.record(protocolHTTP1)
 	rec.Method, rec.Path = req.Method, req.URL.Path
+	return c.relay(req, rec, w)
+}
+
+// upstreamWatch is a goroutine peeking at the upstream: ready is closed once the upstream sent
+// a byte or failed (err, which closed both connections).
+type upstreamWatch struct {
+	ready <-chan struct{}
+	err   *error
+}
+
+func (c *session) watchUpstream() upstreamWatch {
+	var upErr error
+	ready := c.spawn(func() {
+		if _, upErr = c.ur.Peek(1); upErr != nil {
+			c.closeBoth()
+		}
+	})
+	return upstreamWatch{ready: ready, err: &upErr}
+}
+
+// relay forwards req as it streams in, and its response as it streams back, auditing the
+// exchange in rec. w is a watch of the upstream started before req was read.
+func (c *session) relay(req *http.Request, rec audit.Record, w upstreamWatch) step {
+	upReady := w.ready
+	start := time.Now()
 	expectContinue := headerHasToken(req.Header, "Expect", "100-continue")
 
 	reqBody := c.prepareRequest(req)
@@ -86,15 +111,15 @@ func (c *session) exchange() step {
 		rec.BytesIn = reqBody.n
 		rec.DurationNS = time.Since(start).Nanoseconds()
 		c.srv.audit(rec)
-		c.srv.log.Debug("proxy: http exchange failed", "source", rec.Source, "destination", rec.Destination, "method", rec.Method, "path", rec.Path, "err", err)
+		c.srv.log.Debug("proxy: http exchange failed", "source", rec.Source, "destination", rec.Destination, "method", rec.Method, "path", rec.Path, "err", redactQuoted(err.Error()))
 		return stepClose
 	}
 
 	<-upReady
-	if upErr != nil {
+	if upErr := *w.err; upErr != nil {
 		return fail(fmt.Errorf("upstream closed before responding: %w", upErr))
 	}
-	resp, sent100, err := c.readResponse(req)
+	resp, sent100, err := c.readResponse(req, false)
 	if err != nil {
 		return fail(err)
 	}
@@ -181,7 +206,10 @@ func (c *session) forward(req *http.Request, body *streamBody) error {
 
 // readResponse reads the upstream's answer to req. Interim responses (100 Continue, 103 Early
 // Hints) are passed to the client as they come; the final response, or a 101, is returned.
-func (c *session) readResponse(req *http.Request) (resp *http.Response, sent100 bool, err error) {
+//
+// swallow100 drops a 100 Continue instead of passing it on: the enforcing path answers a client's
+// Expect: 100-continue itself, before it reads the body it must inspect.
+func (c *session) readResponse(req *http.Request, swallow100 bool) (resp *http.Response, sent100 bool, err error) {
 	for {
 		c.upstreamIn.setLimit(headReadLimit)
 		resp, err = http.ReadResponse(c.ur, req)
@@ -191,6 +219,9 @@ func (c *session) readResponse(req *http.Request) (resp *http.Response, sent100 
 		}
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
 			return resp, sent100, nil
+		}
+		if swallow100 && resp.StatusCode == http.StatusContinue {
+			continue
 		}
 		if err := c.writeHead(resp, false); err != nil {
 			return nil, sent100, err
@@ -279,7 +310,7 @@ func (c *session) badRequest(err error) {
 	rec.Reason = reasonBadRequest
 	rec.Status = status
 	c.srv.audit(rec)
-	c.srv.log.Debug("proxy: bad request", "source", rec.Source, "destination", rec.Destination, "err", err)
+	c.srv.log.Debug("proxy: bad request", "source", rec.Source, "destination", rec.Destination, "err", redactQuoted(err.Error()))
 }
 
 // startClose begins an orderly close after the last response: the client gets FIN after it, and

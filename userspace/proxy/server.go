@@ -20,12 +20,14 @@ import (
 	"time"
 
 	"github.com/meshwarden/meshwarden/userspace/audit"
+	"github.com/meshwarden/meshwarden/userspace/pep"
 )
 
 // Defaults for Config fields left zero.
 const (
-	defaultDialTimeout = 5 * time.Second
-	defaultIdleTimeout = 5 * time.Minute
+	defaultDialTimeout   = 5 * time.Second
+	defaultIdleTimeout   = 5 * time.Minute
+	defaultHeaderTimeout = 10 * time.Second
 )
 
 // Origin is what the kernel recorded for a redirected connection.
@@ -39,7 +41,12 @@ type Origin struct {
 }
 
 // Identity is who the calling agent is, from the policy.
-type Identity struct{ AgentID, Role, Zone string }
+type Identity struct {
+	AgentID, Role, Zone string
+	// Kind is what kind of endpoint the agent is (policy agents[].kind, such as user_facing):
+	// the channel of what it receives depends on it. Empty when the policy does not say.
+	Kind string
+}
 
 // Resolver finds the Origin of an accepted connection from its peer address (the client's
 // ip:port). It must be consumed (a second call for the same peer fails).
@@ -69,6 +76,18 @@ type Config struct {
 	// IdleTimeout closes a relayed connection that carried no bytes either way for this long.
 	// Default 5 minutes.
 	IdleTimeout time.Duration
+	// Engine returns the decision engine of the policy in force. It is called once per
+	// exchange, so a reload applies from the next exchange on. When Engine is set, every HTTP
+	// request is read within its domain's body limit, parsed, decided on, scrubbed and audited
+	// before it is forwarded (see enforce.go), and so is its response; an opaque stream is
+	// relayed only in a domain that does not need inspection. When Engine returns nil every
+	// exchange is refused. Nil Engine relays without deciding anything: the bare relay, for
+	// tests of the relay itself.
+	Engine func() *pep.Engine
+	// HeaderTimeout bounds how long a client may take to send a whole request head once it has
+	// sent its first byte; a slower one is answered 408 and cut off. Default 10 seconds. Only
+	// the enforcing path (Engine set) applies it.
+	HeaderTimeout time.Duration
 	// Observer, when set, is told about connections and exchanges (metrics, live views). Nil
 	// changes nothing.
 	Observer Observer
@@ -94,8 +113,9 @@ type Stats struct {
 
 // Server relays redirected connections. Create it with New; one Server may Serve several listeners.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	flows *flowTable // per (agent, destination) pseudonyms and calls, across connections
 
 	accepted, refused, active, requests atomic.Int64
 }
@@ -111,7 +131,10 @@ func New(cfg Config) *Server {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = defaultIdleTimeout
 	}
-	return &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = defaultHeaderTimeout
+	}
+	return &Server{cfg: cfg, log: cfg.Logger, flows: newFlowTable()}
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -223,7 +246,7 @@ func (s *Server) handle(ctx context.Context, client net.Conn) {
 	}
 	defer func() { _ = upstream.Close() }()
 
-	newSession(ctx, s, client, upstream, base).run()
+	newSession(ctx, s, client, upstream, base, id).run()
 }
 
 // resolve asks the Resolver for the connection's origin; a missing Resolver or an unusable answer

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -14,11 +15,29 @@ import (
 // session is one accepted connection paired with its dialled upstream. It owns both connections:
 // every goroutine it starts ends before run returns, because run closes both connections and waits.
 type session struct {
-	ctx      context.Context
-	srv      *Server
-	client   net.Conn
+	ctx    context.Context
+	srv    *Server
+	client net.Conn
+	// upstream is replaced when the enforcing path redials a destination that closed an idle
+	// connection (redial); upMu guards the swap against closeBoth from other goroutines.
+	upMu     sync.Mutex
 	upstream net.Conn
+	upClosed bool
 	base     audit.Record // identity and origin, shared by every record of this connection
+	id       Identity     // the calling agent
+	origin   netip.AddrPort
+
+	// The enforcing path's state (enforce.go): the (agent, destination) flow this connection
+	// belongs to, found at its first exchange; whether the upstream connection already carried
+	// an exchange (it is checked for life before the next one); the request body buffer, reused
+	// from one exchange to the next.
+	flow          *flowState
+	upstreamUsed  bool
+	upstreamStale bool // the upstream connection was left mid-response: dial a new one
+	bodyBuf       []byte
+	// domain and tier are those of the decision that let an opaque stream or tunnel through;
+	// record copies them into its records.
+	domain, tier string
 
 	act *activity
 	// Each connection has exactly one reader chain: connReader (activity, header limits) under a
@@ -32,8 +51,9 @@ type session struct {
 	closeOnce sync.Once
 }
 
-func newSession(ctx context.Context, srv *Server, client, upstream net.Conn, base audit.Record) *session {
-	c := &session{ctx: ctx, srv: srv, client: client, upstream: upstream, base: base, act: newActivity()}
+func newSession(ctx context.Context, srv *Server, client, upstream net.Conn, base audit.Record, id Identity) *session {
+	c := &session{ctx: ctx, srv: srv, client: client, upstream: upstream, base: base, id: id, act: newActivity()}
+	c.origin, _ = netip.ParseAddrPort(base.Destination)
 	c.clientIn = &connReader{r: client, act: c.act, limit: noLimit}
 	c.upstreamIn = &connReader{r: upstream, act: c.act, limit: noLimit}
 	c.cr = bufio.NewReaderSize(c.clientIn, sniffBufferSize)
@@ -60,6 +80,10 @@ func (c *session) run() {
 	case protoHTTP1:
 		c.serveHTTP()
 	default:
+		if c.srv.cfg.Engine != nil {
+			c.enforceOpaque()
+			return
+		}
 		c.relayOpaque(time.Now())
 	}
 }
@@ -68,7 +92,10 @@ func (c *session) run() {
 func (c *session) closeBoth() {
 	c.closeOnce.Do(func() {
 		_ = c.client.Close()
+		c.upMu.Lock()
+		c.upClosed = true
 		_ = c.upstream.Close()
+		c.upMu.Unlock()
 	})
 }
 
@@ -96,5 +123,6 @@ func (c *session) record(protocol string) audit.Record {
 	r := c.base
 	r.Protocol = protocol
 	r.Verdict = verdictRedirect
+	r.Domain, r.Tier = c.domain, c.tier
 	return r
 }

@@ -1,0 +1,131 @@
+// Command agentleak replays the AgentLeak scenarios through a real Meshwarden daemon and
+// prints the results as Markdown tables (test/agentleak/README.md). `make agentleak` runs it
+// (root) on the whole development split.
+//
+//	agentleak [-scenarios FILE] [-n N] [-only ID,...] [-out FILE] [-output-only=false]
+//	          [-field-action weighted|block|redact] [-canary-action redact|block]
+//	          [-max-failures N] [-keep-audit FILE] [-work DIR] [-close-empty-answers]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/meshwarden/meshwarden/test/agentleak"
+	"github.com/meshwarden/meshwarden/test/lab"
+)
+
+// options are the command's flags.
+type options struct {
+	scenarios, only, out, keep string
+	n, maxFailures             int
+	outputOnly                 bool
+	cfg                        agentleak.Config
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.scenarios, "scenarios", "../shared/data/agentleak/scenarios_dev.jsonl", "the AgentLeak scenarios (JSONL)")
+	flag.IntVar(&o.n, "n", 0, "replay an even sample of N scenarios (0: all)")
+	flag.StringVar(&o.only, "only", "", "replay only these scenarios (comma-separated ids)")
+	flag.StringVar(&o.out, "out", "test/out/agentleak.md", "where to write the results tables (also printed); empty: print only")
+	flag.BoolVar(&o.outputOnly, "output-only", true, "replay the scenarios a second time with every domain at audit_level OUTPUT_ONLY")
+	flag.IntVar(&o.maxFailures, "max-failures", 5, "stop a replay after this many failed scenarios (0: never)")
+	flag.StringVar(&o.keep, "keep-audit", "", "copy the daemon's audit log to this file at the end")
+	flag.StringVar(&o.cfg.WorkDir, "work", "", "keep the agents' plans and logs in this directory")
+	flag.BoolVar(&o.cfg.CloseEmptyAnswers, "close-empty-answers", false, "services close the connection after a bodiless 201/202 (works around an enforcer stall)")
+	flag.StringVar(&o.cfg.Policy.FieldAction, "field-action", "weighted", "sensitive_fields action: weighted (block the fields in evaluation.field_weights, redact the rest), block or redact")
+	flag.StringVar(&o.cfg.Policy.CanaryAction, "canary-action", "redact", "canary detector action: redact or block")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r := &runner{}
+	code := 0
+	func() {
+		defer r.finish(&code)
+		run(ctx, r, o)
+	}()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, r *runner, o options) {
+	all, err := agentleak.Load(o.scenarios)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	sample := selectScenarios(all, o.n, o.only)
+	dir, err := os.MkdirTemp("", "agentleak-bin-")
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	r.Cleanup(func() { os.RemoveAll(dir) })
+	o.cfg.Repo = "."
+	if o.cfg.Bins, err = lab.Build(".", dir); err != nil {
+		r.Fatalf("%v", err)
+	}
+	h, err := agentleak.Open(ctx, r, o.cfg)
+	if err != nil {
+		r.Fatalf("%v", err)
+	}
+	if o.keep != "" {
+		r.Cleanup(func() { copyFile(r, h.AuditLog(), o.keep) })
+	}
+	fmt.Fprintf(os.Stderr, "agentleak: %d of %d scenarios from %s; audit log %s\n", len(sample), len(all), o.scenarios, h.AuditLog())
+	full := h.Replay(ctx, sample, agentleak.ReplayOptions{MaxFailures: o.maxFailures, Progress: agentleak.Progress(os.Stderr)})
+	var outputOnly *agentleak.Summary
+	if o.outputOnly && ctx.Err() == nil && !full.Stopped {
+		fmt.Fprintf(os.Stderr, "agentleak: the same scenarios with audit_level OUTPUT_ONLY\n")
+		oo := h.Replay(ctx, sample, agentleak.ReplayOptions{AuditLevel: agentleak.OutputOnly, MaxFailures: o.maxFailures,
+			Progress: agentleak.Progress(os.Stderr)})
+		outputOnly = &oo
+	}
+	w := io.Writer(os.Stdout)
+	if o.out != "" {
+		if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+			r.Fatalf("%v", err)
+		}
+		f, err := os.Create(o.out)
+		if err != nil {
+			r.Fatalf("%v", err)
+		}
+		defer f.Close()
+		w = io.MultiWriter(os.Stdout, f)
+	}
+	agentleak.Report(w, &full, outputOnly)
+	if n := len(full.Failed()); n > 0 {
+		r.Errorf("%d scenarios failed", n)
+	}
+}
+
+// selectScenarios returns the scenarios named by only, else an even sample of n.
+func selectScenarios(all []agentleak.Scenario, n int, only string) []agentleak.Scenario {
+	if only == "" {
+		return agentleak.Sample(all, n)
+	}
+	var out []agentleak.Scenario
+	for _, s := range all {
+		if slices.Contains(strings.Split(only, ","), s.ID) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// copyFile copies src to dst.
+func copyFile(r *runner, src, dst string) {
+	data, err := os.ReadFile(src)
+	if err == nil {
+		err = os.WriteFile(dst, data, 0o600)
+	}
+	if err != nil {
+		r.Errorf("keep audit log: %v", err)
+	}
+}

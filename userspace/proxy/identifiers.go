@@ -1,0 +1,192 @@
+package proxy
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/meshwarden/meshwarden/userspace/protocol"
+	"github.com/meshwarden/meshwarden/userspace/scrub"
+)
+
+// identifierKind maps the protocol parser's identifier kinds to the pseudonymizer's; ok is false
+// for identifiers that are not pseudonymised (A2A artifact ids name content, not parties).
+func identifierKind(k string) (scrub.Kind, bool) {
+	switch k {
+	case "jsonrpc.id":
+		return scrub.KindJSONRPCID, true
+	case "a2a.taskId", "a2a.referenceTaskId":
+		return scrub.KindA2ATask, true
+	case "a2a.contextId":
+		return scrub.KindA2AContext, true
+	case "a2a.messageId":
+		return scrub.KindA2AMessage, true
+	}
+	return "", false
+}
+
+// idSwap is what swapIdentifiers did to one body.
+type idSwap struct {
+	changed bool
+	summary scrub.Summary
+	// hidden are the JSON-RPC ids of requests given pseudonyms, with the calls they make, so
+	// that a refused request's pseudonyms can be forgotten.
+	hidden []any
+	// answered are pseudonyms of the exchange's own requests revealed in its response: they
+	// are forgotten when the exchange ends (a stream answers one id many times).
+	answered []any
+}
+
+// swapIdentifiers replaces, in body (the decoded form of b) and in b's document (so that a body
+// nothing else changed is forwarded as b.Doc.Bytes(), not encoded again), every identifier the
+// protocol needs
+// and the receiver must not learn: one this flow gave a pseudonym earlier is revealed (an answer
+// coming back, or an id the server made coming back from the client), any other is replaced by
+// its pseudonym (an id the sender made up). So the client only ever holds its own ids and the
+// pseudonyms of the server's, and the server only its own and the pseudonyms of the client's.
+// A JSON-RPC id revealed has been answered: its pseudonym is forgotten at once when another
+// exchange hid it (MCP's HTTP+SSE transport answers POSTs on its GET stream), and when the
+// exchange ends when it hid it itself (own: the pseudonyms its request was given; an A2A stream
+// answers its request once per event). The ids of requests hidden here are remembered with
+// their calls, for answers that arrive elsewhere.
+func (f *flowState) swapIdentifiers(b *protocol.Body, body any, own []any) (idSwap, error) {
+	var out idSwap
+	seen := make(map[string]bool, len(b.Identifiers))
+	for _, id := range b.Identifiers {
+		kind, ok := identifierKind(id.Kind)
+		if !ok {
+			continue
+		}
+		at := id.Path.String()
+		if seen[at] {
+			continue
+		}
+		seen[at] = true
+		v, set, ok := anyAt(body, id.Path)
+		if !ok || v == nil {
+			continue
+		}
+		if orig, ok := f.pseudo.reveal(kind, v); ok {
+			if err := setBoth(b, id.Path, set, orig); err != nil {
+				return out, err
+			}
+			out.changed = true
+			out.summary.Revealed = append(out.summary.Revealed, string(kind))
+			if kind == scrub.KindJSONRPCID {
+				if containsID(own, v) {
+					out.answered = append(out.answered, v)
+				} else {
+					f.pseudo.forget(kind, v)
+					f.calls.forget(v)
+				}
+			}
+			continue
+		}
+		pseudo, err := f.pseudo.hide(kind, v)
+		if err != nil {
+			return out, fmt.Errorf("pseudonymise %s at %s: %w", kind, at, err)
+		}
+		if err := setBoth(b, id.Path, set, pseudo); err != nil {
+			return out, err
+		}
+		out.changed = true
+		out.summary.Pseudonymised = append(out.summary.Pseudonymised, string(kind))
+		if kind == scrub.KindJSONRPCID {
+			if call, ok := callAt(b, id.Path); ok {
+				f.calls.add(pseudo, call)
+				out.hidden = append(out.hidden, pseudo)
+			}
+		}
+	}
+	return out, nil
+}
+
+// setBoth sets the identifier at p to v in the decoded body (set) and in b's document.
+func setBoth(b *protocol.Body, p protocol.Path, set func(any), v any) error {
+	set(v)
+	raw := encodeID(v)
+	if raw == nil {
+		return fmt.Errorf("identifier at %s of type %T", p, v)
+	}
+	if err := b.Doc.Replace(p, raw); err != nil {
+		return fmt.Errorf("replace identifier: %w", err)
+	}
+	return nil
+}
+
+// forgetIDs drops the pseudonyms of JSON-RPC requests: not forwarded, or answered.
+func (f *flowState) forgetIDs(ids []any) {
+	for _, p := range ids {
+		f.pseudo.forget(scrub.KindJSONRPCID, p)
+		f.calls.forget(p)
+	}
+}
+
+// containsID reports whether ids holds id, comparing as JSON-RPC does.
+func containsID(ids []any, id any) bool {
+	k, ok := idKey(id)
+	if !ok {
+		return false
+	}
+	for _, x := range ids {
+		if xk, ok := idKey(x); ok && xk == k {
+			return true
+		}
+	}
+	return false
+}
+
+// callAt returns the call of the JSON-RPC request whose id is at p.
+func callAt(b *protocol.Body, p protocol.Path) (protocol.Call, bool) {
+	if b.RPC == nil {
+		return protocol.Call{}, false
+	}
+	for i := range b.RPC.Messages {
+		m := &b.RPC.Messages[i]
+		if m.Type != protocol.RPCRequest || !m.Value.Get("id").Path().Equal(p) {
+			continue
+		}
+		return protocol.Call{Protocol: b.Protocol, Method: m.Method, Name: m.Params.Get("name").Str()}, true
+	}
+	return protocol.Call{}, false
+}
+
+// revealSessionHeader gives the server its own MCP session id back: the client holds the
+// pseudonym it was given. A value that is no pseudonym of this flow is left as it is.
+func (f *flowState) revealSessionHeader(h http.Header) bool {
+	vs := h.Values(protocol.HeaderMCPSessionID)
+	if len(vs) == 0 {
+		return false
+	}
+	out := make([]string, len(vs))
+	changed := false
+	for i, v := range vs {
+		out[i] = v
+		if orig, ok := f.pseudo.reveal(scrub.KindMCPSession, v); ok {
+			if s, ok := orig.(string); ok {
+				out[i], changed = s, true
+			}
+		}
+	}
+	if changed {
+		h[http.CanonicalHeaderKey(protocol.HeaderMCPSessionID)] = out
+	}
+	return changed
+}
+
+// hideSessionHeader replaces the MCP session id a server hands out by its pseudonym.
+func (f *flowState) hideSessionHeader(h http.Header) (bool, error) {
+	vs := h.Values(protocol.HeaderMCPSessionID)
+	if len(vs) == 0 {
+		return false, nil
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		p, err := f.pseudo.hide(scrub.KindMCPSession, v)
+		if err != nil {
+			return false, fmt.Errorf("pseudonymise %s: %w", scrub.KindMCPSession, err)
+		}
+		out[i] = p.(string)
+	}
+	h[http.CanonicalHeaderKey(protocol.HeaderMCPSessionID)] = out
+	return true, nil
+}

@@ -1,0 +1,60 @@
+package proxy
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"testing"
+
+	"github.com/meshwarden/meshwarden/userspace/protocol"
+)
+
+// FuzzIdentifierSwapIsItsOwnInverse checks the pseudonym swap on any JSON-RPC or A2A body: the
+// first swap hides every identifier (none is a pseudonym yet), the second reveals each one again,
+// so the body comes back as it was, and no original id survives the first swap.
+func FuzzIdentifierSwapIsItsOwnInverse(f *testing.F) {
+	for _, s := range []string{
+		`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{}}}`,
+		`{"jsonrpc":"2.0","id":"req-1","method":"message/send","params":{"message":{"role":"user","messageId":"m-1","contextId":"c-1","taskId":"t-1","parts":[{"kind":"text","text":"hi"}]}}}`,
+		`[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":1.5,"method":"tools/list"},{"jsonrpc":"2.0","method":"notifications/x"}]`,
+		`{"jsonrpc":"2.0","id":"5b1d0f3e-9c1a-4a7e-8f1e-2a3b4c5d6e7f","method":"tasks/get","params":{"id":"task-9"}}`,
+		`{"jsonrpc":"2.0","id":null,"method":"tasks/get","params":{"id":""}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	flows := newFlowTable()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, err := protocol.Parser{}.ParseRequest(protocol.Request{Method: "POST", Target: "/", Header: http.Header{}, Body: body}, protocol.Hints{})
+		if err != nil || b.Doc == nil {
+			return
+		}
+		flow, err := flows.get("fuzz", "127.0.0.1:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig := toAny(b.Doc.Root())
+		doc := toAny(b.Doc.Root())
+		first, err := flow.swapIdentifiers(b, doc, nil)
+		if err != nil {
+			return // a collision or a full table: the exchange would be refused
+		}
+		for _, id := range b.Identifiers {
+			if _, ok := identifierKind(id.Kind); !ok {
+				continue
+			}
+			was, _, _ := anyAt(orig, id.Path)
+			now, _, _ := anyAt(doc, id.Path)
+			if was != nil && was != "" && reflect.DeepEqual(was, now) {
+				t.Fatalf("%s at %s kept its value %v", id.Kind, id.Path, was)
+			}
+		}
+		if _, err := flow.swapIdentifiers(b, doc, first.hidden); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(orig, doc) {
+			a, _ := json.Marshal(orig)
+			z, _ := json.Marshal(doc)
+			t.Fatalf("swapped twice:\n got %s\nwant %s", z, a)
+		}
+	})
+}

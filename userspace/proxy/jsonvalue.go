@@ -1,0 +1,88 @@
+package proxy
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/meshwarden/meshwarden/userspace/protocol"
+)
+
+// toAny converts a parsed JSON value into what encoding/json decodes into with UseNumber
+// (map[string]any, []any, string, json.Number, bool, nil): the form the classifier and the
+// scrubber work on. The body is parsed once, by the protocol parser; this walks its tree
+// without parsing again.
+func toAny(v protocol.Value) any {
+	switch v.Type() {
+	case protocol.TypeObject:
+		m := make(map[string]any, v.Len())
+		for k, e := range v.Members() {
+			m[k] = toAny(e)
+		}
+		return m
+	case protocol.TypeArray:
+		a := make([]any, 0, v.Len())
+		for _, e := range v.Elements() {
+			a = append(a, toAny(e))
+		}
+		return a
+	case protocol.TypeString:
+		return v.Str()
+	case protocol.TypeNumber:
+		return json.Number(v.Raw())
+	case protocol.TypeBool:
+		return v.Bool()
+	}
+	return nil
+}
+
+// anyAt returns the value at p in a decoded document, and a function that replaces it. Paths
+// into JSON embedded in strings are not followed.
+func anyAt(root any, p protocol.Path) (v any, set func(any), ok bool) {
+	if len(p) == 0 {
+		return root, nil, false // the root itself is never an identifier
+	}
+	cur := root
+	for i, st := range p {
+		if st.Decode {
+			return nil, nil, false
+		}
+		last := i == len(p)-1
+		switch x := cur.(type) {
+		case map[string]any:
+			e, found := x[st.Token]
+			if !found {
+				return nil, nil, false
+			}
+			if last {
+				key := st.Token
+				return e, func(n any) { x[key] = n }, true
+			}
+			cur = e
+		case []any:
+			j, err := strconv.Atoi(st.Token)
+			if err != nil || j < 0 || j >= len(x) {
+				return nil, nil, false
+			}
+			if last {
+				return x[j], func(n any) { x[j] = n }, true
+			}
+			cur = x[j]
+		default:
+			return nil, nil, false
+		}
+	}
+	return nil, nil, false
+}
+
+// pathSteps converts a protocol path to the steps of scrub.Walk; ok is false for a path into
+// embedded JSON.
+func pathSteps(p protocol.Path) ([]string, bool) {
+	out := make([]string, 0, len(p))
+	for _, st := range p {
+		if st.Decode {
+			return nil, false
+		}
+		out = append(out, st.Token)
+	}
+	return out, true
+}

@@ -1,0 +1,123 @@
+package proxy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/meshwarden/meshwarden/userspace/audit"
+	"github.com/meshwarden/meshwarden/userspace/classify"
+	"github.com/meshwarden/meshwarden/userspace/pep"
+	"github.com/meshwarden/meshwarden/userspace/protocol"
+	"github.com/meshwarden/meshwarden/userspace/scrub"
+)
+
+// maxFindingCodes bounds the findings one exchange record lists (a long stream may have many).
+const maxFindingCodes = 64
+
+// record is the exchange's request record: one per HTTP exchange on the enforcing path, written
+// when it ends (or is refused). Its message records, one per parsed message, carry the channels.
+func (t *txn) record() audit.Record {
+	r := t.c.base
+	r.Time = time.Now()
+	r.Protocol = t.protocolName
+	r.ExchangeID = t.id
+	r.Domain, r.Tier = t.domainName(), t.tierName()
+	r.Channel = t.channel
+	r.RPCMethod, r.Tool = t.rpcMethod, t.tool
+	r.Method, r.Path = t.req.Method, t.req.URL.Path
+	r.Status = t.status
+	r.BytesIn, r.BytesOut = int64(len(t.body)), t.bytesOut
+	r.DurationNS = time.Since(t.start).Nanoseconds()
+	r.Verdict, r.Reason = t.verdict, t.reason
+	r.ReasonCodes = append(slices.Clone(t.reasons), t.findings...)
+	r.MaskedKeys = sortedUnique(t.masked)
+	if len(t.body) > 0 {
+		r.PayloadBytes = int64(len(t.body))
+		sum := sha256.Sum256(t.body)
+		r.PayloadSHA256 = hex.EncodeToString(sum[:])
+	}
+	return r
+}
+
+// messageRecord is the record of one parsed message of the exchange: its channel, the rule that
+// chose it, its method and tool, and whether it was relayed (REDIRECT) or refused (DENY).
+func (t *txn) messageRecord(m *protocol.Message, verdict, reason string) audit.Record {
+	r := t.c.base
+	r.Time = time.Now()
+	r.Protocol = protocolLabel(m.Protocol)
+	r.ExchangeID = t.id
+	r.Domain, r.Tier = t.domainName(), t.tierName()
+	r.Channel = string(m.Channel)
+	r.RPCMethod = m.Method
+	if m.Kind == protocol.KindToolCall || m.Kind == protocol.KindToolResult {
+		r.Tool = m.Name
+	}
+	r.Method, r.Path = t.req.Method, t.req.URL.Path
+	r.Verdict, r.Reason = verdict, reason
+	if reason != "" {
+		r.ReasonCodes = []string{reason}
+	}
+	r.Message = m.Direction.String() + " " + string(m.Kind) + " (rule " + m.Rule + ")"
+	return r
+}
+
+// auditMessages writes the message records of a body: each message not a streamed fragment
+// (those are audited assembled, from the stream's summary).
+func (t *txn) auditMessages(ms []protocol.Message, verdict, reason string) {
+	for i := range ms {
+		if ms[i].Partial {
+			continue
+		}
+		t.c.srv.auditMessage(t.messageRecord(&ms[i], verdict, reason))
+	}
+}
+
+// auditMessagesDurably writes the message records of a request before it is forwarded, for
+// domains with audit_before_forward: an error means the request must not go.
+func (t *txn) auditMessagesDurably(ms []protocol.Message) error {
+	var errs []error
+	for i := range ms {
+		if err := t.c.srv.auditDurable(t.messageRecord(&ms[i], verdictRedirect, "")); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// noteDecision adds what a decision found and scrubbed to the exchange record: findings by
+// type, action and path (never values), and the names of what was masked.
+func (t *txn) noteDecision(dir string, d *pep.Decision) {
+	t.noteFindings(dir, d.Findings)
+	t.noteScrub(d.Scrubbed)
+}
+
+func (t *txn) noteFindings(dir string, fs []classify.Finding) {
+	for _, f := range fs {
+		if len(t.findings) >= maxFindingCodes {
+			return
+		}
+		path := f.Path
+		if path == "" {
+			path = "$text"
+		}
+		t.findings = append(t.findings, "finding/"+dir+"/"+f.Type+"/"+string(f.Action)+"/"+path)
+	}
+}
+
+func (t *txn) noteScrub(s scrub.Summary) {
+	t.masked = append(t.masked, s.Removed...)
+	t.masked = append(t.masked, s.Normalised...)
+	t.masked = append(t.masked, s.Pseudonymised...)
+}
+
+func sortedUnique(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}

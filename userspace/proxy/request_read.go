@@ -1,0 +1,137 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+// Reason codes of input the enforcer could not read. Each is answered (status beside it) and
+// audited, and the connection is closed.
+const (
+	reasonHeaderTimeout   = "header_timeout"   // 408: the request head did not arrive in time
+	reasonHeaderTooLarge  = "header_too_large" // 431
+	reasonBodyTooLarge    = "body_too_large"   // 413
+	reasonMalformedBody   = "malformed_body"   // 400 (-32700 for JSON-RPC): a body that is not what it claims
+	reasonInvalidJSONRPC  = "invalid_jsonrpc"  // 400 (-32600)
+	reasonHeaderMismatch  = "mcp_header_mismatch"
+	reasonPipelining      = "pipelining_refused"
+	reasonIncompleteBody  = "incomplete_body" // the client went away inside its body
+	reasonNoEngine        = "no_policy_engine"
+	reasonAuditFailed     = "audit_failed"
+	reasonUpstreamFailed  = "upstream_failed"
+	reasonOpaqueResponse  = "opaque_payload"
+	reasonPseudonymFailed = "pseudonym_failed"
+)
+
+// readHead reads the next request head on the enforcing path. A client may idle between
+// requests (the idle timeout ends that), but once it sent the first byte of a head it has
+// HeaderTimeout to send the rest. ok is false when there is no request: the connection ended,
+// or the head was refused (answered and audited here).
+func (c *session) readHead() (req *http.Request, ok bool) {
+	if _, err := c.cr.Peek(1); err != nil {
+		return nil, false
+	}
+	_ = c.client.SetReadDeadline(time.Now().Add(c.srv.cfg.HeaderTimeout))
+	c.clientIn.setLimit(headReadLimit)
+	req, err := http.ReadRequest(c.cr)
+	c.clientIn.setLimit(noLimit)
+	_ = c.client.SetReadDeadline(time.Time{})
+	if err == nil {
+		return req, true
+	}
+	var r reply
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		r = inputError(http.StatusRequestTimeout, reasonHeaderTimeout,
+			fmt.Sprintf("the request head did not arrive within %s", c.srv.cfg.HeaderTimeout))
+	case errors.Is(err, errHeaderTooLarge):
+		r = inputError(http.StatusRequestHeaderFieldsTooLarge, reasonHeaderTooLarge,
+			fmt.Sprintf("the request head is over %d bytes", headReadLimit))
+	case isConnError(err):
+		return nil, false
+	default:
+		r = inputError(http.StatusBadRequest, reasonBadRequest, "malformed request: "+redactQuoted(err.Error()))
+	}
+	c.rejectHead(r, err)
+	c.startClose()
+	c.drainClient()
+	return nil, false
+}
+
+// readBody reads the request body whole, within t.limit: the enforcer decides on a body only
+// once it has all of it. A client that asked for 100 Continue gets it from the enforcer (the
+// upstream never sees the Expect header). ok is false when the exchange is over: the body was
+// refused (answered and audited) or the client went away.
+func (t *txn) readBody() (ok bool) {
+	c, req := t.c, t.req
+	if req.Body == http.NoBody {
+		return true
+	}
+	if req.ContentLength > t.limit {
+		t.rejectInput(inputError(http.StatusRequestEntityTooLarge, reasonBodyTooLarge,
+			fmt.Sprintf("the request body of %d bytes is over the limit of %d", req.ContentLength, t.limit)))
+		return false
+	}
+	if headerHasToken(req.Header, "Expect", "100-continue") {
+		req.Header.Del("Expect")
+		if req.ProtoAtLeast(1, 1) {
+			if _, err := c.cw.WriteString("HTTP/1.1 100 Continue\r\n\r\n"); err != nil || c.cw.Flush() != nil {
+				return false
+			}
+		}
+	}
+	buf := c.bodyBuf[:0]
+	if req.ContentLength > 0 && int64(cap(buf)) < req.ContentLength {
+		buf = make([]byte, 0, req.ContentLength)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := req.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > t.limit {
+			t.rejectInput(inputError(http.StatusRequestEntityTooLarge, reasonBodyTooLarge,
+				fmt.Sprintf("the request body is over the limit of %d bytes", t.limit)))
+			return false
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if isConnError(err) {
+				t.verdict, t.reason = verdictDeny, reasonIncompleteBody
+				t.c.srv.audit(t.exchangeRecord())
+				return false
+			}
+			t.rejectInput(inputError(http.StatusBadRequest, reasonBadRequest, "malformed request body: "+redactQuoted(err.Error())))
+			return false
+		}
+	}
+	t.body = buf
+	if cap(buf) <= maxKeptBodyBuffer {
+		c.bodyBuf = buf[:0]
+	}
+	return true
+}
+
+// maxKeptBodyBuffer is the largest request body buffer a connection keeps for its next request.
+const maxKeptBodyBuffer = 64 << 10
+
+// pipelined reports whether the client sent bytes beyond the current request before it had the
+// answer: HTTP/1.1 pipelining, which the enforcing path refuses (see enforcedExchange). Blank
+// lines, which some clients send after a body, are dropped.
+func (c *session) pipelined() bool {
+	for c.cr.Buffered() > 0 {
+		b, _ := c.cr.Peek(1)
+		if b[0] != '\r' && b[0] != '\n' {
+			return true
+		}
+		_, _ = c.cr.Discard(1)
+	}
+	return false
+}
