@@ -22,6 +22,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,8 +185,8 @@ func (w *nodeWorld) server(t *testing.T, script, ip string, args ...string) *nod
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", script, err)
 	}
@@ -217,6 +218,30 @@ func (w *nodeWorld) server(t *testing.T, script, ip string, args ...string) *nod
 		t.Fatalf("%s did not listen within 20 s: %s", script, stderr.String())
 	}
 	return s
+}
+
+// lockedBuffer is a bytes.Buffer a child process writes while the test may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *lockedBuffer) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Len()
 }
 
 // serverRecord is one line a Node server recorded: an HTTP request as it arrived, or what its
@@ -662,14 +687,14 @@ func auditOfRun(w *nodeWorld, pid int) []audit.Record {
 
 // waitAudit waits (bounded) until the client's records satisfy every check; on timeout it
 // reports the checks still failing and the records.
-func waitAudit(t *testing.T, w *nodeWorld, pid int, checks map[string]func(audit.Record) bool) {
+func waitAudit(t *testing.T, w *nodeWorld, pid int, checks map[string]auditCheck) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		recs := auditOfRun(w, pid)
 		var missing []string
 		for what, ok := range checks {
-			if !slices.ContainsFunc(recs, ok) {
+			if !ok(recs) {
 				missing = append(missing, what)
 			}
 		}
@@ -691,18 +716,41 @@ func waitAudit(t *testing.T, w *nodeWorld, pid int, checks map[string]func(audit
 	}
 }
 
-// relayedTo: the enforcer relayed a request of the client to the server (the connection was
-// redirected, not direct).
-func relayedTo(srv *nodeServer) func(audit.Record) bool {
-	return func(r audit.Record) bool {
-		return r.Kind == audit.KindRequest && r.Destination == srv.Addr && r.Verdict != "DENY"
+// auditCheck is one thing the records of a client must show.
+type auditCheck func(recs []audit.Record) bool
+
+// has: some record satisfies pred.
+func has(pred func(audit.Record) bool) auditCheck {
+	return func(recs []audit.Record) bool { return slices.ContainsFunc(recs, pred) }
+}
+
+// inExchangeOf: some record of an exchange whose request was the JSON-RPC method satisfies
+// pred (records of one exchange share exchange_id; records of streamed events may not repeat
+// the method).
+func inExchangeOf(method string, pred func(audit.Record) bool) auditCheck {
+	return func(recs []audit.Record) bool {
+		exchanges := map[string]bool{}
+		for _, r := range recs {
+			if r.RPCMethod == method && r.ExchangeID != "" {
+				exchanges[r.ExchangeID] = true
+			}
+		}
+		return slices.ContainsFunc(recs, func(r audit.Record) bool { return exchanges[r.ExchangeID] && pred(r) })
 	}
 }
 
-func refusedFor(reason string) func(audit.Record) bool {
-	return func(r audit.Record) bool {
+// relayedTo: the enforcer relayed a request of the client to the server (the connection was
+// redirected, not direct).
+func relayedTo(srv *nodeServer) auditCheck {
+	return has(func(r audit.Record) bool {
+		return r.Kind == audit.KindRequest && r.Destination == srv.Addr && r.Verdict != "DENY"
+	})
+}
+
+func refusedFor(reason string) auditCheck {
+	return has(func(r audit.Record) bool {
 		return r.Verdict == "DENY" && (r.Reason == reason || slices.Contains(r.ReasonCodes, reason))
-	}
+	})
 }
 
 // checkChannels fails when a record of the client labels a message of one of the methods with
@@ -870,17 +918,17 @@ func TestNodeSDKMCPStreamableHTTPCallsArriveScrubbedWithPseudonymsAndStreamProgr
 
 	// The audit log labels the call's arguments tool_input and its result tool_output, and
 	// holds none of the scrubbed values.
-	waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{
+	waitAudit(t, w, r.PID, map[string]auditCheck{
 		"relayed through the enforcer": relayedTo(srv),
-		"tools/call echo as tool_input": func(a audit.Record) bool {
+		"tools/call echo as tool_input": has(func(a audit.Record) bool {
 			return a.RPCMethod == "tools/call" && a.Tool == "echo" && a.Channel == audit.ChannelToolInput && a.Domain == "tools"
-		},
-		"tools/call echo result as tool_output": func(a audit.Record) bool {
+		}),
+		"tools/call echo result as tool_output": has(func(a audit.Record) bool {
 			return a.RPCMethod == "tools/call" && a.Tool == "echo" && a.Channel == audit.ChannelToolOutput && a.Domain == "tools"
-		},
-		"metadata keys named": func(a audit.Record) bool {
+		}),
+		"metadata keys named": has(func(a audit.Record) bool {
 			return slices.ContainsFunc(a.MaskedKeys, func(k string) bool { return strings.Contains(k, "sender_ip") })
-		},
+		}),
 	})
 	checkChannels(t, w, r.PID, map[string][]string{"tools/call": {audit.ChannelToolInput, audit.ChannelToolOutput}})
 	checkAuditNeverHolds(t, w, nodeTraceID, nodeSenderIP, nodeTenant, sid)
@@ -917,14 +965,14 @@ func TestNodeSDKMCPLegacySSETransportWorksThroughTheEnforcerScrubbedAndStreamed(
 	checkMetadataScrubbed(t, "tools/call _meta over HTTP+SSE", calls[0].Meta, "kept-sse")
 	checkIDsPseudonymised(t, r, srv)
 
-	waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{
+	waitAudit(t, w, r.PID, map[string]auditCheck{
 		"relayed through the enforcer": relayedTo(srv),
-		"tools/call echo as tool_input": func(a audit.Record) bool {
+		"tools/call echo as tool_input": has(func(a audit.Record) bool {
 			return a.RPCMethod == "tools/call" && a.Tool == "echo" && a.Channel == audit.ChannelToolInput
-		},
-		"tools/call result on the event stream as tool_output": func(a audit.Record) bool {
+		}),
+		"tools/call result on the event stream as tool_output": has(func(a audit.Record) bool {
 			return a.Channel == audit.ChannelToolOutput && (a.RPCMethod == "tools/call" || a.Tool != "")
-		},
+		}),
 	})
 	checkChannels(t, w, r.PID, map[string][]string{"tools/call": {audit.ChannelToolInput, audit.ChannelToolOutput}})
 	checkAuditNeverHolds(t, w, nodeTraceID, nodeSenderIP, nodeTenant)
@@ -941,7 +989,7 @@ func TestNodeSDKMCPRefusalsReachTheTypeScriptSDKAsJSONRPCErrorsWithTheirReason(t
 		if n := len(tools.records()); n != 0 {
 			t.Errorf("the server received %d records from a refused agent", n)
 		}
-		waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{"role_not_allowed refusal": refusedFor("role_not_allowed")})
+		waitAudit(t, w, r.PID, map[string]auditCheck{"role_not_allowed refusal": refusedFor("role_not_allowed")})
 	})
 
 	t.Run("no_policy", func(t *testing.T) {
@@ -952,7 +1000,7 @@ func TestNodeSDKMCPRefusalsReachTheTypeScriptSDKAsJSONRPCErrorsWithTheirReason(t
 		if n := len(unmapped.records()); n != 0 {
 			t.Errorf("the unmapped server received %d records", n)
 		}
-		waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{"no_policy refusal": refusedFor("no_policy")})
+		waitAudit(t, w, r.PID, map[string]auditCheck{"no_policy refusal": refusedFor("no_policy")})
 	})
 
 	t.Run("classification_block", func(t *testing.T) {
@@ -989,7 +1037,7 @@ func TestNodeSDKMCPRefusalsReachTheTypeScriptSDKAsJSONRPCErrorsWithTheirReason(t
 		if calls := tools.kind("tool"); len(calls) != 1 {
 			t.Errorf("the server ran %d tool calls, want only the clean one", len(calls))
 		}
-		waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{"classification_block refusal": refusedFor("classification_block")})
+		waitAudit(t, w, r.PID, map[string]auditCheck{"classification_block refusal": refusedFor("classification_block")})
 		checkAuditNeverHolds(t, w, "CANARY_7f3a9c2e0b1d", "hunter2-secret")
 	})
 }
@@ -1021,9 +1069,11 @@ func TestNodeSDKMCPRedactsSSNAndAPIKeyInToolArgumentsAndSSNInToolResults(t *test
 		t.Errorf("lookup_customer result at the client: %q, want the SSN redacted", got)
 	}
 	checkNeverReached(t, srv, nodeSSN, "sk-live-abc123def")
-	waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{
-		"tools/call as tool_input": func(a audit.Record) bool { return a.RPCMethod == "tools/call" && a.Channel == audit.ChannelToolInput },
-		"result as tool_output":    func(a audit.Record) bool { return a.Channel == audit.ChannelToolOutput },
+	waitAudit(t, w, r.PID, map[string]auditCheck{
+		"tools/call as tool_input": has(func(a audit.Record) bool { return a.RPCMethod == "tools/call" && a.Channel == audit.ChannelToolInput }),
+		"lookup_customer result as tool_output": has(func(a audit.Record) bool {
+			return a.RPCMethod == "tools/call" && a.Tool == "lookup_customer" && a.Channel == audit.ChannelToolOutput
+		}),
 	})
 	checkAuditNeverHolds(t, w, nodeSSN, "sk-live-abc123def")
 }
@@ -1187,20 +1237,20 @@ func testA2AThroughTheEnforcer(t *testing.T, proto string) {
 	}
 
 	// Audit: A2A messages are inter_agent, artifacts are artifact.
-	waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{
+	waitAudit(t, w, r.PID, map[string]auditCheck{
 		"relayed through the enforcer": relayedTo(srv),
-		m.send + " message as inter_agent": func(a audit.Record) bool {
+		m.send + " message as inter_agent": has(func(a audit.Record) bool {
 			return a.RPCMethod == m.send && a.Channel == audit.ChannelInterAgent && a.Domain == "agents"
-		},
-		m.stream + " message as inter_agent": func(a audit.Record) bool {
+		}),
+		m.stream + " message as inter_agent": has(func(a audit.Record) bool {
 			return a.RPCMethod == m.stream && a.Channel == audit.ChannelInterAgent
-		},
-		m.send + " task artifact as artifact": func(a audit.Record) bool {
-			return a.RPCMethod == m.send && a.Channel == audit.ChannelArtifact && a.Domain == "agents"
-		},
-		m.stream + " artifact update as artifact": func(a audit.Record) bool {
-			return a.RPCMethod == m.stream && a.Channel == audit.ChannelArtifact && a.Domain == "agents"
-		},
+		}),
+		m.send + " task artifact as artifact": inExchangeOf(m.send, func(a audit.Record) bool {
+			return a.Channel == audit.ChannelArtifact && a.Domain == "agents"
+		}),
+		m.stream + " artifact update as artifact": inExchangeOf(m.stream, func(a audit.Record) bool {
+			return a.Channel == audit.ChannelArtifact && a.Domain == "agents"
+		}),
 	})
 	a2aChannels := []string{audit.ChannelInterAgent, audit.ChannelArtifact}
 	checkChannels(t, w, r.PID, map[string][]string{m.send: a2aChannels, m.stream: a2aChannels, m.get: a2aChannels})
@@ -1258,7 +1308,7 @@ func TestNodeSDKA2ARefusalsReachTheJavaScriptSDKInItsProtocolWithTheirReason(t *
 		if n := len(srv.kind("http")); n != 1 { // the test's own card fetch
 			t.Errorf("the agent received %d requests, want only the test's card fetch", n)
 		}
-		waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{"role_not_allowed refusal": refusedFor("role_not_allowed")})
+		waitAudit(t, w, r.PID, map[string]auditCheck{"role_not_allowed refusal": refusedFor("role_not_allowed")})
 	})
 
 	t.Run("no_policy", func(t *testing.T) {
@@ -1269,7 +1319,7 @@ func TestNodeSDKA2ARefusalsReachTheJavaScriptSDKInItsProtocolWithTheirReason(t *
 		if n := len(unmapped.kind("http")); n != 1 {
 			t.Errorf("the unmapped agent received %d requests, want only the test's card fetch", n)
 		}
-		waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{"no_policy refusal": refusedFor("no_policy")})
+		waitAudit(t, w, r.PID, map[string]auditCheck{"no_policy refusal": refusedFor("no_policy")})
 	})
 
 	t.Run("classification_block", func(t *testing.T) {
@@ -1300,7 +1350,7 @@ func TestNodeSDKA2ARefusalsReachTheJavaScriptSDKInItsProtocolWithTheirReason(t *
 		if execs := srv.kind("execute"); len(execs) != 1 || execs[0].Text != "a clean message" {
 			t.Errorf("the agent executed %d messages, want only the clean one", len(execs))
 		}
-		waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{"classification_block refusal": refusedFor("classification_block")})
+		waitAudit(t, w, r.PID, map[string]auditCheck{"classification_block refusal": refusedFor("classification_block")})
 		checkAuditNeverHolds(t, w, "CANARY_51a7e0c4")
 	})
 }
@@ -1347,9 +1397,9 @@ func TestNodeSDKA2ARedactsSSNInMessagesAndInStreamedArtifacts(t *testing.T) {
 		t.Errorf("the SSN reached the client in %d lines it printed: %v", len(leaks), leaks)
 	}
 	checkNeverReached(t, srv, nodeSSN)
-	waitAudit(t, w, r.PID, map[string]func(audit.Record) bool{
-		"message as inter_agent": func(a audit.Record) bool { return a.Channel == audit.ChannelInterAgent && a.Domain == "agents" },
-		"artifact as artifact":   func(a audit.Record) bool { return a.Channel == audit.ChannelArtifact && a.Domain == "agents" },
+	waitAudit(t, w, r.PID, map[string]auditCheck{
+		"message as inter_agent": has(func(a audit.Record) bool { return a.Channel == audit.ChannelInterAgent && a.Domain == "agents" }),
+		"artifact as artifact":   has(func(a audit.Record) bool { return a.Channel == audit.ChannelArtifact && a.Domain == "agents" }),
 	})
 	checkAuditNeverHolds(t, w, nodeSSN)
 }
