@@ -3,15 +3,15 @@ GO ?= go
 BIN := bin/meshwarden
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all deps build generate check-generate vet test demo bench fuzz clean
+.PHONY: all deps build generate check-generate vet test demo bench fuzz clean agentleak
 
 all: build
 
 deps:
 	@command -v apt-get >/dev/null || { echo "make deps needs apt-get (Debian/Ubuntu)"; exit 1; }
-	@if ! command -v clang-14 >/dev/null || ! command -v redis-server >/dev/null || ! command -v curl >/dev/null || ! command -v promtool >/dev/null || ! [ -f /usr/include/bpf/bpf_helpers.h ]; then \
+	@if ! command -v clang-14 >/dev/null || ! command -v redis-server >/dev/null || ! command -v curl >/dev/null || ! command -v promtool >/dev/null || ! command -v nginx >/dev/null || ! [ -f /usr/include/bpf/bpf_helpers.h ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			clang-14 llvm-14 libbpf-dev redis-server curl python3 prometheus >/dev/null; \
+			clang-14 llvm-14 libbpf-dev redis-server curl python3 prometheus nginx-light >/dev/null; \
 	fi
 	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 	$(GO) mod download
@@ -48,6 +48,14 @@ demo: build
 
 bench: build
 	$(GO) run ./test/bench
+
+# The AgentLeak replay (issue 5, root): every scenario of the development split through the real
+# daemon, FULL_MESH then OUTPUT_ONLY; the results tables go to test/out/agentleak.md
+# (test/agentleak/README.md says how each figure is counted). `make test` replays a sample of 20.
+AGENTLEAK_SCENARIOS ?= ../shared/data/agentleak/scenarios_dev.jsonl
+AGENTLEAK_FLAGS ?=
+agentleak:
+	$(GO) run ./test/agentleak/cmd/agentleak -scenarios $(AGENTLEAK_SCENARIOS) -out test/out/agentleak.md $(AGENTLEAK_FLAGS)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./policy

@@ -38,6 +38,11 @@ type Options struct {
 	Version string
 	// Ready, when set, is called once the enforcer listens and the datapath is live.
 	Ready func()
+	// CAKeyFile and CACertFile name an externally managed mesh CA (every node of a mesh
+	// loads the same files); empty: the CA lives under StateDir/ca, created on first start.
+	CAKeyFile, CACertFile string
+	// TrustFiles name PEM files of further CA certificates to trust.
+	TrustFiles []string
 }
 
 // Daemon is a running node daemon.
@@ -52,6 +57,7 @@ type Daemon struct {
 	reload sync.Mutex // serialises reloads
 	seen   string     // digest of the config content last loaded (under reload)
 	obs    observability
+	mesh   *mesh // identity, attestation and the node-to-node tunnel
 }
 
 // ErrInvalidPolicy wraps policy validation errors so the CLI can exit with status 2.
@@ -121,6 +127,10 @@ func start(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	if d.audit, err = audit.Open(context.Background(), audit.Options{Path: opts.AuditLog, Node: opts.Node, KeyDir: opts.StateDir, Logger: d.log}); err != nil {
+		return nil, err
+	}
+	if d.mesh, err = d.openMesh(pol); err != nil {
+		d.audit.Close()
 		return nil, err
 	}
 	d.dp, err = loader.Load(loader.Options{
@@ -193,18 +203,29 @@ func (d *Daemon) serve(ctx context.Context) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	d.system("enforcer listening on " + strings.Join(addrs, ", "))
+	if err := d.mesh.syncAgents(ctx, pol); err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return err
+	}
 	srv := proxy.New(proxy.Config{
-		Resolver: originResolver{d.dp},
-		Identify: d.identify,
-		Engine:   d.engine,
-		ZoneName: func(id uint32) string { return d.cur.Load().pol.ZoneName(id) },
-		Audit:    auditSink{d},
-		Logger:   d.log,
-		Observer: enforcerObserver{d},
+		Resolver:       originResolver{d.dp},
+		Identify:       d.identify,
+		IdentifyOrigin: d.identifyOrigin,
+		Dial:           d.dial,
+		Engine:         d.engine,
+		ZoneName:       func(id uint32) string { return d.cur.Load().pol.ZoneName(id) },
+		Audit:          auditSink{d},
+		Logger:         d.log,
+		Observer:       enforcerObserver{d},
 	})
 	d.obs.enforcer.Store(srv)
 	var wg sync.WaitGroup
-	errs := make(chan error, len(lns)+4) // enforcers, events, metrics, operator API
+	errs := make(chan error, len(lns)+5) // enforcers, events, metrics, operator API, tunnel
+	if d.mesh.run(ctx, &wg, errs, pol) {
+		d.system("node tunnel listening on " + tunnelAddr(pol) + " as " + d.mesh.me.ID().String())
+	}
 	for _, ln := range lns {
 		wg.Add(1)
 		go func() {
@@ -274,6 +295,9 @@ func (d *Daemon) system(msg string) {
 }
 
 func (d *Daemon) close() {
+	if d.mesh != nil {
+		d.mesh.close()
+	}
 	if d.dp != nil {
 		if err := d.dp.Close(); err != nil {
 			d.log.Error("close datapath", "err", err)

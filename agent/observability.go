@@ -75,7 +75,7 @@ func (d *Daemon) serveObservability(ctx context.Context, wg *sync.WaitGroup, err
 			}
 		})
 	}
-	srv := api.NewServer(d.status, d.obs.hub, d.log)
+	srv := api.NewServer(d.status, d.obs.hub, d.log).WithRevoke(d.revokeAgent)
 	wg.Go(func() {
 		if err := srv.Serve(ctx, d.obs.apiLn); err != nil {
 			errs <- err

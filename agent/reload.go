@@ -83,9 +83,15 @@ func (d *Daemon) reloadFrom(data []byte) error {
 	if attach != d.attach {
 		return fmt.Errorf("the agents' parent cgroup changed (%s -> %s): restart the daemon to apply it", d.attach, attach)
 	}
+	if err := d.mesh.checkReload(old, pol); err != nil {
+		return err
+	}
 	v, err := buildView(d.root, pol)
 	if err != nil {
 		return err
 	}
-	return d.apply(v)
+	if err := d.apply(v); err != nil {
+		return err
+	}
+	return d.mesh.reload(pol, d.opts.Node)
 }

@@ -18,6 +18,7 @@ type draft struct {
 	enforcerCgroup *yaml.Node
 	// defaultDomain is where default_domain was written; nil when absent.
 	defaultDomain *yaml.Node
+	node          []nodeSites
 }
 
 type domainSites struct {
@@ -42,6 +43,8 @@ type zoneSites struct {
 
 type agentSites struct {
 	id, role, zone, cgroup *yaml.Node
+	// namespace is where namespace was written; nil when it is the default.
+	namespace *yaml.Node
 }
 
 type ruleSites struct {
@@ -50,7 +53,7 @@ type ruleSites struct {
 
 // meshKeys are the keys allowed under security_mesh, in the order the documentation gives them.
 func meshKeys() []string {
-	return []string{"global", "roles", "domains", "zones", "agents", "segmentation", "default_action", "enforcer", "default_domain"}
+	return []string{"global", "roles", "domains", "zones", "agents", "segmentation", "default_action", "enforcer", "default_domain", "nodes", "tunnel"}
 }
 
 // parseMesh reads the security_mesh mapping, applying defaults for absent keys.
@@ -60,7 +63,9 @@ func parseMesh(p *problems, n *yaml.Node) *draft {
 			TLSMinVersion:              defaultTLSMinVersion,
 			CredentialRotationInterval: defaultCredentialRotationInterval,
 			AuditScope:                 AuditFullMesh,
+			TrustDomain:                DefaultTrustDomain,
 		},
+		Tunnel:        Tunnel{Port: DefaultTunnelPort},
 		Roles:         builtinRoles(),
 		DefaultAction: VerdictDeny,
 		Enforcer: Enforcer{
@@ -105,11 +110,17 @@ func parseMesh(p *problems, n *yaml.Node) *draft {
 			d.policy.DefaultDomain, d.defaultDomain = s, v
 		}
 	}
+	if v := mesh.vals["nodes"]; v != nil {
+		d.parseNodes(p, v)
+	}
+	if v := mesh.vals["tunnel"]; v != nil {
+		d.parseTunnel(p, v)
+	}
 	return d
 }
 
 func (d *draft) parseGlobal(p *problems, n *yaml.Node) {
-	o, ok := p.object(n, "global", "tls_min_version", "credential_rotation_interval_ms", "audit_scope")
+	o, ok := p.object(n, "global", "tls_min_version", "credential_rotation_interval_ms", "audit_scope", "trust_domain")
 	if !ok {
 		return
 	}
@@ -127,6 +138,15 @@ func (d *draft) parseGlobal(p *problems, n *yaml.Node) {
 	if v := o.vals["audit_scope"]; v != nil {
 		if s, ok := p.oneOf(v, o.field("audit_scope"), "audit scope", auditLevels()); ok {
 			g.AuditScope = s
+		}
+	}
+	if v := o.vals["trust_domain"]; v != nil {
+		if s, ok := p.nonEmpty(v, o.field("trust_domain")); ok {
+			if !isTrustDomain(s) {
+				p.node(v, "%s: trust domain %q must match [a-z0-9._-]+", o.field("trust_domain"), s)
+			} else {
+				g.TrustDomain = s
+			}
 		}
 	}
 }

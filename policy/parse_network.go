@@ -58,7 +58,7 @@ func (d *draft) parseZones(p *problems, n *yaml.Node) {
 func (d *draft) parseAgents(p *problems, n *yaml.Node) {
 	items, _ := p.list(n, "agents")
 	for i, item := range items {
-		o, ok := p.object(item, index("agents", i), "id", "role", "zone", "cgroup", "kind")
+		o, ok := p.object(item, index("agents", i), "id", "role", "zone", "cgroup", "kind", "namespace", "attestation")
 		if !ok {
 			continue
 		}
@@ -90,6 +90,7 @@ func (d *draft) parseAgents(p *problems, n *yaml.Node) {
 		if v := o.vals["kind"]; v != nil {
 			a.Kind, _ = p.oneOf(v, o.field("kind"), "endpoint kind", EndpointKinds())
 		}
+		parseAgentIdentity(p, o, &a, &sites)
 		d.policy.Agents = append(d.policy.Agents, a)
 		d.agent = append(d.agent, sites)
 	}

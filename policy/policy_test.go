@@ -38,7 +38,7 @@ func TestTemplateFromOriginalDesignLoadsUnchanged(t *testing.T) {
 	if got := p.Domains[3]; got.Name != "coordination" || got.AuditLevel != AuditOutputOnly || got.MetadataMasking {
 		t.Errorf("domain 3 = %+v", got)
 	}
-	wantGlobal := Global{TLSMinVersion: "1.3", CredentialRotationInterval: 10 * time.Minute, AuditScope: "FULL_MESH"}
+	wantGlobal := Global{TLSMinVersion: "1.3", CredentialRotationInterval: 10 * time.Minute, AuditScope: "FULL_MESH", TrustDomain: DefaultTrustDomain}
 	if p.Global != wantGlobal {
 		t.Errorf("global = %+v, want %+v", p.Global, wantGlobal)
 	}
@@ -69,7 +69,7 @@ func TestFullExampleSetsEveryKey(t *testing.T) {
 	if p.Source != "testdata/full.yaml" {
 		t.Errorf("Source = %q", p.Source)
 	}
-	wantGlobal := Global{TLSMinVersion: "1.2", CredentialRotationInterval: 2 * time.Minute, AuditScope: "OUTPUT_ONLY"}
+	wantGlobal := Global{TLSMinVersion: "1.2", CredentialRotationInterval: 2 * time.Minute, AuditScope: "OUTPUT_ONLY", TrustDomain: DefaultTrustDomain}
 	if p.Global != wantGlobal {
 		t.Errorf("Global = %+v, want %+v", p.Global, wantGlobal)
 	}
@@ -100,9 +100,9 @@ func TestFullExampleSetsEveryKey(t *testing.T) {
 		t.Errorf("v4-mapped cidr %s was not normalised to IPv4", c)
 	}
 	wantAgents := []Agent{
-		{ID: "orchestrator", Role: "ORCHESTRATOR", Zone: "control", Cgroup: "meshwarden/agents/orchestrator"},
-		{ID: "retriever-1.v2", Role: "RETRIEVER", Zone: "data", Cgroup: "meshwarden/agents/retriever"},
-		{ID: "auditor", Role: "AUDITOR", Zone: "control", Cgroup: "meshwarden/agents/auditor"},
+		{ID: "orchestrator", Role: "ORCHESTRATOR", Zone: "control", Cgroup: "meshwarden/agents/orchestrator", Namespace: DefaultNamespace},
+		{ID: "retriever-1.v2", Role: "RETRIEVER", Zone: "data", Cgroup: "meshwarden/agents/retriever", Namespace: DefaultNamespace},
+		{ID: "auditor", Role: "AUDITOR", Zone: "control", Cgroup: "meshwarden/agents/auditor", Namespace: DefaultNamespace},
 	}
 	if !reflect.DeepEqual(p.Agents, wantAgents) {
 		t.Errorf("Agents =\n%+v\nwant\n%+v", p.Agents, wantAgents)
@@ -137,7 +137,7 @@ func TestAbsentKeysTakeTheirDefaults(t *testing.T) {
 	}
 	want := Policy{
 		Source:        "min.yaml",
-		Global:        Global{TLSMinVersion: "1.3", CredentialRotationInterval: 600000 * time.Millisecond, AuditScope: "FULL_MESH"},
+		Global:        Global{TLSMinVersion: "1.3", CredentialRotationInterval: 600000 * time.Millisecond, AuditScope: "FULL_MESH", TrustDomain: DefaultTrustDomain},
 		Roles:         []string{"ORCHESTRATOR", "RETRIEVER", "EXECUTOR", "ANALYST"},
 		Domains:       []Domain{{Name: "d", Tier: "FHE", AuditLevel: "FULL_MESH"}},
 		DefaultAction: VerdictDeny,
@@ -147,6 +147,7 @@ func TestAbsentKeysTakeTheirDefaults(t *testing.T) {
 			Port:     15001,
 			Cgroup:   "meshwarden/enforcer",
 		},
+		Tunnel: Tunnel{Port: DefaultTunnelPort},
 	}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("policy =\n%+v\nwant\n%+v", *p, want)

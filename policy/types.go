@@ -47,6 +47,11 @@ type Policy struct {
 	// DefaultDomain (security_mesh.default_domain) names the domain that applies to a request
 	// no domain's match selects. Empty: such a request is refused (reason no_policy).
 	DefaultDomain string
+	// Nodes (`nodes:`) are the mesh's nodes in local mode: tunnel address and hosted
+	// destinations. Empty: a single-node mesh.
+	Nodes []Node
+	// Tunnel (`tunnel:`) configures the node-to-node tunnel.
+	Tunnel Tunnel
 }
 
 // Global is the `global` block of the original design's template.
@@ -54,6 +59,7 @@ type Global struct {
 	TLSMinVersion              string        // "1.2" or "1.3"
 	CredentialRotationInterval time.Duration // credential_rotation_interval_ms
 	AuditScope                 string        // OUTPUT_ONLY or FULL_MESH
+	TrustDomain                string        // trust_domain; default DefaultTrustDomain
 }
 
 // Domain is one data domain of the original design's template, with the keys the enforcer
@@ -122,6 +128,12 @@ type Agent struct {
 	// user_facing for a frontend whose answers users read. The enforcer labels the responses
 	// the agent receives by it.
 	Kind string
+	// Namespace (`namespace`, optional, default DefaultNamespace) is the namespace part of the
+	// agent's SPIFFE id.
+	Namespace string
+	// Attestation (`attestation`, optional) lists the measurements ("sha256:<hex>") of the
+	// binaries the agent may run; a domain with attestation_required refuses any other.
+	Attestation []string
 }
 
 // Rule is one micro-segmentation rule between zones. Ports empty means any port.

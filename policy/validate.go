@@ -19,6 +19,7 @@ func validate(p *problems, d *draft) {
 	checkAgents(p, d, roles, zones)
 	checkRules(p, d, zones)
 	checkEnforcer(p, d)
+	checkIdentity(p, d, zones)
 }
 
 // firstSeen records where each name was first declared and reports later duplicates.

@@ -23,7 +23,8 @@ func agentLeakScenarios() string {
 // AgentLeak scenarios spread over the file (`make agentleak` replays all of them) through the
 // real daemon, each agent a process in its cgroup, and checks the targets of issue 5: every
 // message on all seven channels recorded with its source agent and channel, no forbidden
-// value or canary reaching a receiver, at least 99% of the allowed values delivered intact.
+// value or canary reaching a receiver, at least 99% of the allowed values delivered intact;
+// and, as a control, that the same replay counts the leaks when the policy only audits.
 func TestAgentLeakSampleIsAuditedOnEveryChannelLeaksNothingAndKeepsAllowedFields(t *testing.T) {
 	all, err := agentleak.Load(agentLeakScenarios())
 	if err != nil {
@@ -34,7 +35,8 @@ func TestAgentLeakSampleIsAuditedOnEveryChannelLeaksNothingAndKeepsAllowedFields
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := h.Replay(ctx, agentleak.Sample(all, 20), agentleak.ReplayOptions{MaxFailures: 1, Progress: agentleak.Progress(logWriter{t})})
+	sample := agentleak.Sample(all, 20)
+	sum := h.Replay(ctx, sample, agentleak.ReplayOptions{MaxFailures: 1, Progress: agentleak.Progress(logWriter{t})})
 	var report strings.Builder
 	agentleak.Report(&report, &sum, nil)
 	t.Logf("AgentLeak sample:\n%s", report.String())
@@ -63,6 +65,20 @@ func TestAgentLeakSampleIsAuditedOnEveryChannelLeaksNothingAndKeepsAllowedFields
 	u := sum.Total.Sum([]string{wire.Compliant}, nil)
 	if u.UtilityValues == 0 || float64(u.UtilityIntact) < 0.99*float64(u.UtilityValues) {
 		t.Errorf("utility: %d of %d allowed values delivered intact, want at least 99%%", u.UtilityIntact, u.UtilityValues)
+	}
+
+	// The control: the same fields and canaries with action audit (found, not stopped) must
+	// reach the receivers, and the replay must count them: its zero above is not blindness.
+	audit := agentleak.PolicyOptions{FieldAction: "audit", CanaryAction: "audit"}
+	ctl := h.Replay(ctx, sample, agentleak.ReplayOptions{Policy: audit, MaxFailures: 1})
+	if failed := ctl.Failed(); len(failed) > 0 {
+		t.Fatalf("control scenario %s could not be measured: %v", failed[0].ID, failed[0].Err)
+	}
+	for _, ch := range wire.Channels() {
+		if c := ctl.Total.Sum(nil, []string{ch}); c.Forbidden.Leaked == 0 || c.Canaries.Leaked == 0 {
+			t.Errorf("%s: with action audit, %d forbidden values and %d canaries counted as reaching a receiver, want some of each",
+				ch, c.Forbidden.Leaked, c.Canaries.Leaked)
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ type Server struct {
 	status func(context.Context) (Status, error)
 	hub    *Hub
 	log    *slog.Logger
+	revoke RevokeFunc // nil: identity revoke is not served
 }
 
 // NewServer returns a Server that answers status requests with status and streams hub's events.
@@ -63,6 +64,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
 	mux.HandleFunc("GET /v1/events", s.handleEvents)
+	mux.HandleFunc("POST /v1/identity/revoke", s.handleRevoke)
 	srv := &http.Server{
 		Handler:           rootOnly(mux, s.log),
 		ConnContext:       withPeer,

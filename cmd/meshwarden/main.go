@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/meshwarden/meshwarden/agent"
@@ -25,11 +26,13 @@ const usage = `meshwarden: a transparent security mesh for multi-agent AI system
 usage:
   meshwarden run --config FILE [--state-dir DIR] [--audit-log FILE] [--pin-dir DIR] [--node NAME]
                  [--metrics-addr HOST:PORT] [--log-level L] [--log-format text|json]
+                 [--ca-key FILE --ca-cert FILE] [--trust PEM,...]
   meshwarden run --uninstall [--pin-dir DIR]
   meshwarden policy validate FILE
   meshwarden audit verify [--key PUB] [--progress] FILE...
   meshwarden audit tail [--follow] [--agent A] [--domain D] [--verdict V] [--kind K] [-o text|json] FILE
   meshwarden status [--state-dir DIR] [-o text|json]
+  meshwarden identity revoke [--state-dir DIR] <agent id or SPIFFE id>
   meshwarden observe [--state-dir DIR] [--agent A] [--verdict V] [--kind K] [--domain D] [--channel C]
                      [--since D|TIME] [--follow] [-o text|json]
   meshwarden demo
@@ -63,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdStatus(args[1:], stdout, stderr)
 	case "observe":
 		return cmdObserve(args[1:], stdout, stderr)
+	case "identity":
+		return cmdIdentity(args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(args[1:], stdout, stderr)
 	case demoClientCmd:
@@ -90,9 +95,15 @@ func cmdRun(args []string, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
 	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "127.0.0.1:9464", "where to serve Prometheus /metrics (empty: nowhere)")
+	fs.StringVar(&opts.CAKeyFile, "ca-key", "", "mesh CA private key (PKCS #8 Ed25519, mode 0600); default: created under <state-dir>/ca")
+	fs.StringVar(&opts.CACertFile, "ca-cert", "", "mesh CA certificate (PEM), with -ca-key")
+	trust := fs.String("trust", "", "comma-separated PEM files of further CA certificates to trust")
 	uninstall := fs.Bool("uninstall", false, "detach the pinned programs, remove the pinned maps and exit")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
+	}
+	if *trust != "" {
+		opts.TrustFiles = strings.Split(*trust, ",")
 	}
 	if *uninstall {
 		if err := loader.Uninstall(opts.PinDir); err != nil {

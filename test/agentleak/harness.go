@@ -22,8 +22,7 @@ type Config struct {
 	Repo string       // module root: the agent program is built from it
 	Bins lab.Binaries // the daemon, as lab.Build made it
 	// Base is the /16 of the loopback network the services live in (127.91.0.0 when unset).
-	Base   netip.Addr
-	Policy PolicyOptions // Mesh and EnforcerPort are the harness's own
+	Base netip.Addr
 	// ReloadTimeout bounds the wait for a policy reload (15 s); SettleTimeout the wait for
 	// a run's records after its agents ended (5 s); Quiet is how long without a new record
 	// ends that wait early when records are missing (300 ms).
@@ -57,7 +56,6 @@ func (c Config) withDefaults() Config {
 // Harness is one daemon, its services and Redis, reused for every scenario.
 type Harness struct {
 	cfg      Config
-	t        lab.T
 	mesh     *lab.Mesh
 	top      Topology
 	redis    *Redis
@@ -76,7 +74,7 @@ func Open(ctx context.Context, t lab.T, cfg Config) (*Harness, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Harness{cfg: cfg, t: t, dir: dir}
+	h := &Harness{cfg: cfg, dir: dir}
 	if h.agentBin, err = BuildAgent(cfg.Repo, dir); err != nil {
 		return nil, err
 	}
@@ -157,29 +155,25 @@ func (h *Harness) close() {
 	}
 }
 
-// Topology returns where the services listen.
-func (h *Harness) Topology() Topology { return h.top }
-
 // AuditLog is the daemon's audit log.
 func (h *Harness) AuditLog() string { return h.mesh.AuditLog }
 
 // startDaemon starts the daemon with the policy file as it is and follows its audit log.
-func (h *Harness) startDaemon() error {
+func (h *Harness) startDaemon() {
 	h.mesh.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop = cancel
 	h.feed = FollowAudit(ctx, h.mesh.AuditLog)
-	return nil
 }
 
 // newRunID returns a fresh run id: the first segment of every path of the run.
 func newRunID(behaviour string) (string, error) {
+	if behaviour == "" {
+		return "", errors.New("run id: no behaviour")
+	}
 	b := make([]byte, 5)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("run id: %w", err)
-	}
-	if behaviour == "" {
-		return "", errors.New("run id: no behaviour")
 	}
 	return behaviour[:1] + hex.EncodeToString(b), nil
 }

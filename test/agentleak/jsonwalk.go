@@ -52,6 +52,20 @@ func walk(v any, fn func(key string, val any)) {
 	rec("", v)
 }
 
+// leaves returns the set of the document's scalar values with the key they sit under, as
+// "key=value" strings.
+func (d doc) leaves() map[string]bool {
+	out := map[string]bool{}
+	walk(d.root, func(key string, v any) {
+		switch v.(type) {
+		case map[string]any, []any:
+		default:
+			out[key+"="+canonical(v)] = true
+		}
+	})
+	return out
+}
+
 // canonical is the comparable form of a JSON value: its compact encoding, numbers as written.
 func canonical(v any) string {
 	b, err := json.Marshal(v)

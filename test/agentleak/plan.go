@@ -17,6 +17,7 @@ func plan(s *Scenario, a Agent, t Topology, run, behaviour string) wire.Plan {
 		Records:   s.Vault.Records,
 		Allowed:   s.AllowedSet.Fields,
 		Prefix:    "/" + run + "/" + id,
+		Channels:  s.Evaluation.Channels,
 		Endpoints: wire.Endpoints{User: t.URL(t.User), Memory: t.URL(t.Memory), Log: t.URL(t.Log), Artifact: t.URL(t.Artifact)},
 	}
 	for _, b := range s.Agents {

@@ -20,10 +20,11 @@ type PolicyOptions struct {
 	CanaryPrefix string
 	// CanaryAction is the canary detector's action. redact by default: some scenarios put a
 	// canary in an allowed field, and block would then refuse the compliant messages whole.
+	// audit (find, change nothing) is the control that shows the replay sees leaks.
 	CanaryAction string
 	// FieldAction is the action of sensitive_fields: "weighted" (default) blocks the forbidden
 	// fields the scenario weights in evaluation.field_weights and redacts the other forbidden
-	// fields; "block" or "redact" use one action for all.
+	// fields; "block", "redact" or "audit" use one action for all.
 	FieldAction string
 	// AuditLevel is every domain's audit_level (FullMesh by default).
 	AuditLevel string
@@ -178,10 +179,10 @@ func sensitiveFields(s *Scenario, mode string) ([]yamlSensitive, error) {
 			if _, weighted := s.Evaluation.FieldWeights[f]; weighted {
 				action = string(policy.ActionBlock)
 			}
-		case string(policy.ActionBlock), string(policy.ActionRedact):
+		case string(policy.ActionBlock), string(policy.ActionRedact), string(policy.ActionAudit):
 			action = mode
 		default:
-			return nil, fmt.Errorf("field action %q is not weighted, block or redact", mode)
+			return nil, fmt.Errorf("field action %q is not weighted, block, redact or audit", mode)
 		}
 		out = append(out, yamlSensitive{Key: f, Action: action})
 	}

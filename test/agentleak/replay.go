@@ -7,8 +7,9 @@ import (
 
 // ReplayOptions shape a replay.
 type ReplayOptions struct {
-	// AuditLevel is the audit_level of every domain: FULL_MESH (default) or OUTPUT_ONLY.
-	AuditLevel string
+	// Policy are the choices of policy generation (the audit level, the actions); Mesh and
+	// EnforcerPort are the harness's own.
+	Policy PolicyOptions
 	// MaxFailures stops the replay after this many failed scenarios (0: never stop): a mesh
 	// that fails every scenario is better reported at once than after hours.
 	MaxFailures int
@@ -38,17 +39,15 @@ func (s *Summary) Failed() []ScenarioResult {
 
 // Replay runs the scenarios one after the other on the harness's one daemon.
 func (h *Harness) Replay(ctx context.Context, scenarios []Scenario, o ReplayOptions) Summary {
-	if o.AuditLevel == "" {
-		o.AuditLevel = FullMesh
-	}
+	o.Policy = o.Policy.withDefaults()
 	start := time.Now()
-	sum := Summary{AuditLevel: o.AuditLevel, Total: Stats{}}
+	sum := Summary{AuditLevel: o.Policy.AuditLevel, Total: Stats{}}
 	failed := 0
 	for i := range scenarios {
 		if ctx.Err() != nil {
 			break
 		}
-		r := h.Run(ctx, &scenarios[i], o.AuditLevel)
+		r := h.Run(ctx, &scenarios[i], o.Policy)
 		if r.Err == nil {
 			sum.Total.Add(r.Stats)
 		} else {

@@ -1,6 +1,8 @@
-// Command bench measures the datapath against baselines taken in the same run and prints
-// ratios: connect() rate with and without the programs, and 1 kB HTTP requests over
-// keep-alive, redirected through the enforcer vs direct. `make bench` runs it (root).
+// Command bench measures the datapath and the enforcer against baselines taken in the same run
+// and prints ratios: connect() rate with and without the programs; 1 kB HTTP requests over
+// keep-alive, redirected through the enforcer vs direct; and 1 kB JSON-RPC tools/call requests
+// over keep-alive, direct vs through the enforcer (deciding only, and deciding, classifying and
+// scrubbing) vs through an nginx reverse proxy. `make bench` runs it (root).
 package main
 
 import (
@@ -15,19 +17,36 @@ import (
 	"github.com/meshwarden/meshwarden/test/lab"
 )
 
+// policy: zone inspected is redirected into domain bench, which only decides (role, tier);
+// zone tools into domain tools, which also classifies (SSN, cards, canaries, password and
+// api_key fields) and scrubs (headers, metadata keys, pseudonyms for JSON-RPC ids).
 const policy = `security_mesh:
   domains:
-    - {name: bench, tier: PLAINTEXT, allowed_roles: [EXECUTOR], audit_level: FULL_MESH, match: any}
+    - {name: bench, tier: PLAINTEXT, allowed_roles: [EXECUTOR], audit_level: FULL_MESH, match: {destinations: [inspected]}}
+    - name: tools
+      tier: PLAINTEXT
+      allowed_roles: [EXECUTOR]
+      metadata_masking: true
+      audit_level: FULL_MESH
+      match: {destinations: [tools]}
+      sensitive_fields: [{key: password, action: block}, {key: api_key, action: redact}]
+      detectors:
+        - {type: ssn, action: redact}
+        - {type: payment_card, action: block}
+        - {type: canary, action: block, prefixes: [CANARY_]}
+      masked_keys: [tenant_id]
   zones:
     - {name: direct, cidrs: ["127.0.0.2/32"]}
     - {name: inspected, cidrs: ["127.0.0.3/32"]}
     - {name: blocked, cidrs: ["127.0.0.4/32"]}
     - {name: agents, cidrs: ["127.0.0.5/32"]}
+    - {name: tools, cidrs: ["127.0.0.6/32"]}
   agents:
     - {id: bench, role: EXECUTOR, zone: agents, cgroup: {{.Name}}/agents/bench}
   segmentation:
     - {from: agents, to: direct, action: ALLOW}
     - {from: agents, to: inspected, action: REDIRECT}
+    - {from: agents, to: tools, action: REDIRECT}
     - {from: agents, to: blocked, action: DENY}
   default_action: DENY
   enforcer:
@@ -39,17 +58,20 @@ func main() {
 	rounds := flag.Int("rounds", 5, "interleaved rounds per measurement (the median is reported)")
 	connects := flag.Int("connects", 5000, "connect() calls per round")
 	seconds := flag.Float64("seconds", 3, "seconds per HTTP round")
+	parts := flag.String("parts", "connect,http,rpc", "what to measure: connect, http (issue 2), rpc (issue 3)")
+	auditDir := flag.String("audit-dir", "", "directory of the daemon's audit log (default: its state directory); e.g. /dev/shm to take fsync cost out")
+	daemonEnv := flag.String("daemon-env", "", "environment for the daemon only, e.g. GOMAXPROCS=1,GOGC=200")
 	flag.Parse()
 	r := &runner{}
 	code := 0
 	func() {
 		defer r.finish(&code)
-		run(r, *rounds, *connects, *seconds)
+		run(r, *rounds, *connects, *seconds, strings.Split(*parts, ","), *auditDir, *daemonEnv)
 	}()
 	os.Exit(code)
 }
 
-func run(r *runner, rounds, connects int, seconds float64) {
+func run(r *runner, rounds, connects int, seconds float64, parts []string, auditDir, daemonEnv string) {
 	dir, err := os.MkdirTemp("", "mwbench-bin-")
 	if err != nil {
 		r.Fatalf("%v", err)
@@ -60,6 +82,20 @@ func run(r *runner, rounds, connects int, seconds float64) {
 		r.Fatalf("%v", err)
 	}
 	m := lab.New(r, bins)
+	if auditDir != "" {
+		dir, err := os.MkdirTemp(auditDir, "mwbench-audit-")
+		if err != nil {
+			r.Fatalf("%v", err)
+		}
+		r.Cleanup(func() { os.RemoveAll(dir) })
+		m.AuditLog = dir + "/audit.jsonl"
+		m.RunArgs = []string{"--audit-log", m.AuditLog}
+		fmt.Printf("audit log in %s\n", dir)
+	}
+	if daemonEnv != "" {
+		m.Launcher = append([]string{"env"}, strings.Split(daemonEnv, ",")...)
+		fmt.Printf("daemon environment %s\n", daemonEnv)
+	}
 	m.WritePolicy(policy)
 	m.Start()
 	for _, cg := range []string{"agents/plain", "bare"} {
@@ -67,6 +103,19 @@ func run(r *runner, rounds, connects int, seconds float64) {
 			r.Fatalf("%v", err)
 		}
 	}
+	secs := strconv.FormatFloat(seconds, 'f', -1, 64)
+	if slices.Contains(parts, "connect") {
+		benchConnect(r, m, bins, rounds, connects)
+	}
+	if slices.Contains(parts, "http") {
+		benchHTTP(r, m, bins, rounds, secs)
+	}
+	if slices.Contains(parts, "rpc") {
+		benchRPC(r, m, bins, rounds, secs)
+	}
+}
+
+func benchConnect(r *runner, m *lab.Mesh, bins lab.Binaries, rounds, connects int) {
 	sink := acceptSink(r, "127.0.0.2:0")
 	deny := "127.0.0.4:" + strings.Split(sink, ":")[1]
 
@@ -88,10 +137,11 @@ func run(r *runner, rounds, connects int, seconds float64) {
 	for i, v := range variants {
 		fmt.Printf("  %-46s %8.0f /s  ratio %.3f\n", v.name, median(rates[i]), median(rates[i])/base)
 	}
+}
 
+func benchHTTP(r *runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs string) {
 	direct := "http://" + lab.Backend(r, "127.0.0.2:0", "direct") + "/bench"
 	redirected := "http://" + lab.Backend(r, "127.0.0.3:0", "inspected") + "/bench"
-	secs := strconv.FormatFloat(seconds, 'f', -1, 64)
 	for _, conc := range []string{"1", "16"} {
 		fmt.Printf("HTTP/1.1 keep-alive, 1 kB POST, %s connection(s), %s s x %d rounds, median\n", conc, secs, rounds)
 		var d, x [3][]float64

@@ -66,7 +66,5 @@ func (s *Server) audit(r audit.Record) {
 	if s.cfg.Audit == nil {
 		return
 	}
-	if err := s.write(r); err != nil {
-		s.log.Error("proxy: audit write failed", "err", err, "source", r.Source, "destination", r.Destination, "reason", redactQuoted(r.Reason))
-	}
+	s.batch.add(r)
 }

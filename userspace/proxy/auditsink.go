@@ -27,6 +27,14 @@ func (s *Server) write(r audit.Record) error {
 	return s.cfg.Audit.Write(r)
 }
 
+// writeLogged writes r, logging a failure: the relay never stops for the audit log, whose own
+// records say what it could not write.
+func (s *Server) writeLogged(r audit.Record) {
+	if err := s.write(r); err != nil {
+		s.log.Error("proxy: audit write failed", "err", err, "kind", r.Kind, "source", r.Source, "destination", r.Destination, "reason", redactQuoted(r.Reason))
+	}
+}
+
 // auditMessage writes one message record (kind message): one parsed message of an exchange,
 // with its channel. Message records do not go to the Observer, which counts exchanges.
 func (s *Server) auditMessage(r audit.Record) {
@@ -38,9 +46,7 @@ func (s *Server) auditMessage(r audit.Record) {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
-	if err := s.write(r); err != nil {
-		s.log.Error("proxy: audit write failed", "err", err, "kind", r.Kind, "source", r.Source, "destination", r.Destination)
-	}
+	s.batch.add(r)
 }
 
 // auditDurable writes a message record and returns once it is durable: for domains whose

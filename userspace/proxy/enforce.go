@@ -62,11 +62,11 @@ func (c *session) enforcedExchange() step {
 	closeAfter, err := c.forwardAndRelay(t)
 	if err != nil {
 		t.reason = reasonRelayError + redactQuoted(err.Error())
-		c.srv.audit(t.record())
+		t.writeRecord(t.record())
 		c.closeBoth()
 		return stepClose
 	}
-	c.srv.audit(t.record())
+	t.writeRecord(t.record())
 	return c.afterExchange(t, pipelined, closeAfter)
 }
 
@@ -74,13 +74,17 @@ func (c *session) enforcedExchange() step {
 // before it answers gets the client a 502; one that fails after is an error (the caller ends the
 // connection, which is how the client learns of it).
 func (c *session) forwardAndRelay(t *txn) (closeAfter bool, err error) {
-	if err := c.sendRequest(t); err != nil {
-		c.dropUpstream()
-		t.refuse(t.policyRefusal(reasonUpstreamFailed, redactQuoted(err.Error()), http.StatusBadGateway))
-		t.verdict, t.reason, t.reasons = verdictRedirect, reasonRelayError+redactQuoted(err.Error()), nil
-		return false, nil
+	sendErr := c.sendRequest(t)
+	if sendErr != nil {
+		// An upstream may answer before it has the whole request (an early 413, say) and
+		// close: its answer is still read. Its connection is not reused either way; the
+		// client's is, since the enforcer read the client's whole request.
+		c.upstreamStale = true
 	}
 	resp, _, err := c.readResponse(t.req, true)
+	if err != nil && sendErr != nil {
+		err = sendErr
+	}
 	if err != nil {
 		c.dropUpstream()
 		t.refuse(t.policyRefusal(reasonUpstreamFailed, redactQuoted(err.Error()), http.StatusBadGateway))

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshwarden/meshwarden/userspace/audit"
 	"github.com/meshwarden/meshwarden/userspace/pep"
 	"github.com/meshwarden/meshwarden/userspace/proxy"
 )
@@ -58,14 +59,16 @@ func rpcAnswer(w http.ResponseWriter, r *http.Request) {
 		m.ID, strings.Repeat("document 17: revenue grew in every region. ", 22))
 }
 
-func benchEnforcer(b *testing.B, up netip.AddrPort) string {
+func benchEnforcer(b *testing.B, up netip.AddrPort, sink proxy.Sink) string {
 	eng := engineOf(b, benchPolicy)
 	srv := proxy.New(proxy.Config{
 		Resolver: &fuzzResolver{dst: up},
-		Identify: func(uint64) (proxy.Identity, bool) { return proxy.Identity{AgentID: "bench", Role: "CODER", Zone: "dev"}, true },
-		Audit:    discardSink{},
-		Engine:   func() *pep.Engine { return eng },
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Identify: func(uint64) (proxy.Identity, bool) {
+			return proxy.Identity{AgentID: "bench", Role: "CODER", Zone: "dev"}, true
+		},
+		Audit:  sink,
+		Engine: func() *pep.Engine { return eng },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,16 +81,32 @@ func benchEnforcer(b *testing.B, up netip.AddrPort) string {
 	return ln.Addr().String()
 }
 
+// auditLog opens an audit log in a directory of the test; noSync skips its fsyncs.
+func auditLog(b *testing.B, noSync bool) *audit.Writer {
+	w, err := audit.Open(context.Background(), audit.Options{Path: b.TempDir() + "/audit.jsonl", Node: "bench", NoSync: noSync,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = w.Close() })
+	return w
+}
+
 // BenchmarkEnforcedToolsCall measures one 1 kB tools/call over a kept-alive connection: direct
 // to the server, and through the enforcer deciding only (plain) or deciding, classifying and
-// scrubbing (tools). Audit records go to a sink that drops them.
+// scrubbing (tools), with audit records dropped, or written to an audit log (Submit, group
+// commit) with and without fsync.
 func BenchmarkEnforcedToolsCall(b *testing.B) {
 	up := startHTTPUpstreamTB(b, http.HandlerFunc(rpcAnswer))
-	enforcer := benchEnforcer(b, up)
+	enforcer := benchEnforcer(b, up, discardSink{})
+	fsynced := benchEnforcer(b, up, auditLog(b, false))
+	unsynced := benchEnforcer(b, up, auditLog(b, true))
 	for _, c := range []struct{ name, via, path string }{
 		{"direct", up.String(), "/mcp"},
 		{"enforcer-plain", enforcer, "/plain"},
 		{"enforcer-tools", enforcer, "/mcp"},
+		{"enforcer-tools-audit-nosync", unsynced, "/mcp"},
+		{"enforcer-tools-audit-fsync", fsynced, "/mcp"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {

@@ -150,3 +150,57 @@ func TestHTTP10ClientGetsAWholeInspectedAnswer(t *testing.T) {
 		t.Fatalf("responses %v %q", statuses(resps), bodyOf(resps[0]))
 	}
 }
+
+func TestBodilessAnswersKeepTheConnectionInStep(t *testing.T) {
+	upstream := startHTTPUpstream(t, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/plain/created":
+			w.WriteHeader(http.StatusCreated)
+		case "/plain/gone":
+			w.WriteHeader(http.StatusNoContent)
+		case "/plain/cached":
+			w.Header().Set("ETag", `"v1"`)
+			w.WriteHeader(http.StatusNotModified)
+		default:
+			w.Header().Set("Content-Length", "5")
+			_, _ = io.WriteString(w, "after")
+		}
+	}))
+	h := startEnforcer(t, upstream, enforcePolicy)
+	c := h.dial(t)
+	br := bufio.NewReader(c)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		body         string
+	}{
+		{"PUT", "/plain/created", 201, ""},
+		{"POST", "/plain/gone", 204, ""},
+		{"HEAD", "/plain/big", 200, ""},
+		{"GET", "/plain/cached", 304, ""},
+		{"GET", "/plain/after", 200, "after"},
+	} {
+		_, _ = io.WriteString(c, tc.method+" "+tc.path+" HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+		req, _ := http.NewRequest(tc.method, "http://x"+tc.path, nil)
+		resp, err := http.ReadResponse(br, req)
+		if err != nil || resp.StatusCode != tc.status {
+			t.Fatalf("%s %s: %v, %v", tc.method, tc.path, resp, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || string(b) != tc.body {
+			t.Fatalf("%s %s: body %q, %v", tc.method, tc.path, b, err)
+		}
+		if tc.status == 201 && resp.ContentLength != 0 {
+			t.Errorf("201 without a body has Content-Length %d", resp.ContentLength)
+		}
+		if tc.status == 204 && resp.Header["Content-Length"] != nil {
+			t.Errorf("204 has Content-Length %q", resp.Header["Content-Length"])
+		}
+		if tc.method == "HEAD" && resp.ContentLength != 5 {
+			t.Errorf("HEAD lost its Content-Length: %d", resp.ContentLength)
+		}
+		if resp.Close {
+			t.Errorf("%s %s closes the connection", tc.method, tc.path)
+		}
+	}
+}

@@ -74,10 +74,12 @@ func startFuzzEnforcer(f *testing.F, dst netip.AddrPort) *fuzzEnforcer {
 	logs := &lockedBuffer{}
 	srv := proxy.New(proxy.Config{
 		Resolver: &fuzzResolver{dst: dst},
-		Identify: func(uint64) (proxy.Identity, bool) { return proxy.Identity{AgentID: "fuzz", Role: "CODER", Zone: "dev"}, true },
-		Audit:    discardSink{},
-		Engine:   func() *pep.Engine { return eng },
-		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError})),
+		Identify: func(uint64) (proxy.Identity, bool) {
+			return proxy.Identity{AgentID: "fuzz", Role: "CODER", Zone: "dev"}, true
+		},
+		Audit:  discardSink{},
+		Engine: func() *pep.Engine { return eng },
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError})),
 		// Inputs end with the client's half-close; these only bound what a broken relay would do.
 		HeaderTimeout: time.Second,
 		IdleTimeout:   2 * time.Second,

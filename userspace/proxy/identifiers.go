@@ -103,6 +103,12 @@ func (f *flowState) swapIdentifiers(b *protocol.Body, body any, own []any) (idSw
 // setBoth sets the identifier at p to v in the decoded body (set) and in b's document.
 func setBoth(b *protocol.Body, p protocol.Path, set func(any), v any) error {
 	set(v)
+	if s, ok := v.(string); ok {
+		if err := b.Doc.SetString(p, s); err != nil {
+			return fmt.Errorf("replace identifier: %w", err)
+		}
+		return nil
+	}
 	raw := encodeID(v)
 	if raw == nil {
 		return fmt.Errorf("identifier at %s of type %T", p, v)

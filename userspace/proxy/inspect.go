@@ -197,7 +197,7 @@ func (t *txn) unreadable(err error) reply {
 	if errors.Is(err, protocol.ErrTooLarge) {
 		return inputError(http.StatusRequestEntityTooLarge, reasonBodyTooLarge, err.Error())
 	}
-	return badBody(t.body, err, speaksJSONRPC(t.req, t.body))
+	return badBody(err, speaksJSONRPC(t.req, t.body))
 }
 
 // speaksJSONRPC guesses whether a client whose body could not be parsed speaks JSON-RPC: it

@@ -64,15 +64,31 @@ func (t *txn) messageRecord(m *protocol.Message, verdict, reason string) audit.R
 	return r
 }
 
-// auditMessages writes the message records of a body: each message not a streamed fragment
-// (those are audited assembled, from the stream's summary).
+// auditMessages queues the message records of a body: each message not a streamed fragment
+// (those are audited assembled, from the stream's summary). They are written together, with
+// the exchange's record (writeRecord) or after each event of a stream (flushMessages), so that
+// the audit log is woken once per exchange rather than once per message.
 func (t *txn) auditMessages(ms []protocol.Message, verdict, reason string) {
 	for i := range ms {
 		if ms[i].Partial {
 			continue
 		}
-		t.c.srv.auditMessage(t.messageRecord(&ms[i], verdict, reason))
+		t.pending = append(t.pending, t.messageRecord(&ms[i], verdict, reason))
 	}
+}
+
+// flushMessages writes the queued message records.
+func (t *txn) flushMessages() {
+	for _, r := range t.pending {
+		t.c.srv.auditMessage(r)
+	}
+	t.pending = t.pending[:0]
+}
+
+// writeRecord writes the queued message records, then the exchange's record rec.
+func (t *txn) writeRecord(rec audit.Record) {
+	t.flushMessages()
+	t.c.srv.audit(rec)
 }
 
 // auditMessagesDurably writes the message records of a request before it is forwarded, for

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/meshwarden/meshwarden/userspace/audit"
 	"github.com/meshwarden/meshwarden/userspace/protocol"
 )
 
@@ -74,9 +73,9 @@ func (t *txn) refuse(r reply) {
 	t.c.srv.refused.Add(1)
 	t.deny(r.reason)
 	t.status = r.status
-	rec := t.exchangeRecord()
+	rec := t.record()
 	rec.Message = r.detail
-	t.c.srv.audit(rec)
+	t.writeRecord(rec)
 	t.c.srv.log.Debug("proxy: exchange refused", "source", rec.Source, "destination", rec.Destination,
 		"method", rec.Method, "path", rec.Path, "reason", r.reason, "detail", r.detail)
 }
@@ -114,7 +113,7 @@ func refusalFor(b *protocol.Body, data protocol.RefusalData, httpStatus int) rep
 
 // badBody answers a body that claims to be JSON and is not, or is JSON but not valid JSON-RPC:
 // a JSON-RPC error (-32700 or -32600) for what looks like JSON-RPC, HTTP 400 either way.
-func badBody(b []byte, err error, jsonrpc bool) reply {
+func badBody(err error, jsonrpc bool) reply {
 	reason := reasonMalformedBody
 	if isInvalidRequest(err) {
 		reason = reasonInvalidJSONRPC
@@ -125,9 +124,4 @@ func badBody(b []byte, err error, jsonrpc bool) reply {
 		r.body = protocol.RPCErrorFor(nil, err)
 	}
 	return r
-}
-
-// exchangeRecord returns the exchange's request record as it stands.
-func (t *txn) exchangeRecord() audit.Record {
-	return t.record()
 }

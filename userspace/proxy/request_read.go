@@ -9,24 +9,6 @@ import (
 	"time"
 )
 
-// Reason codes of input the enforcer could not read. Each is answered (status beside it) and
-// audited, and the connection is closed.
-const (
-	reasonHeaderTimeout   = "header_timeout"   // 408: the request head did not arrive in time
-	reasonHeaderTooLarge  = "header_too_large" // 431
-	reasonBodyTooLarge    = "body_too_large"   // 413
-	reasonMalformedBody   = "malformed_body"   // 400 (-32700 for JSON-RPC): a body that is not what it claims
-	reasonInvalidJSONRPC  = "invalid_jsonrpc"  // 400 (-32600)
-	reasonHeaderMismatch  = "mcp_header_mismatch"
-	reasonPipelining      = "pipelining_refused"
-	reasonIncompleteBody  = "incomplete_body" // the client went away inside its body
-	reasonNoEngine        = "no_policy_engine"
-	reasonAuditFailed     = "audit_failed"
-	reasonUpstreamFailed  = "upstream_failed"
-	reasonOpaqueResponse  = "opaque_payload"
-	reasonPseudonymFailed = "pseudonym_failed"
-)
-
 // readHead reads the next request head on the enforcing path. A client may idle between
 // requests (the idle timeout ends that), but once it sent the first byte of a head it has
 // HeaderTimeout to send the rest. ok is false when there is no request: the connection ended,
@@ -105,7 +87,7 @@ func (t *txn) readBody() (ok bool) {
 		if err != nil {
 			if isConnError(err) {
 				t.verdict, t.reason = verdictDeny, reasonIncompleteBody
-				t.c.srv.audit(t.exchangeRecord())
+				t.writeRecord(t.record())
 				return false
 			}
 			t.rejectInput(inputError(http.StatusBadRequest, reasonBadRequest, "malformed request body: "+redactQuoted(err.Error())))
@@ -120,7 +102,7 @@ func (t *txn) readBody() (ok bool) {
 }
 
 // maxKeptBodyBuffer is the largest request body buffer a connection keeps for its next request.
-const maxKeptBodyBuffer = 64 << 10
+const maxKeptBodyBuffer = 16 << 10
 
 // pipelined reports whether the client sent bytes beyond the current request before it had the
 // answer: HTTP/1.1 pipelining, which the enforcing path refuses (see enforcedExchange). Blank

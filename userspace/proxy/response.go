@@ -39,18 +39,14 @@ func (t *txn) relayResponse(resp *http.Response) (closeAfter bool, err error) {
 	switch {
 	case !bodyAllowed(resp.StatusCode) || t.req.Method == http.MethodHead || resp.Body == http.NoBody:
 		t.scrubHeaders(resp.Header)
-		length := int64(-1)
-		if t.req.Method == http.MethodHead || resp.StatusCode == http.StatusNotModified {
-			length = resp.ContentLength
-		}
-		c.writeResponseHead(t.req, resp, resp.Header, length, false, closeAfter)
+		c.writeResponseHead(t.req, resp, resp.Header, bodilessLength(t.req, resp), false, closeAfter)
 		return closeAfter, c.flushHead()
 	case mediaType(resp.Header) == "text/event-stream" && identityEncoded(resp.Header):
 		return t.relaySSE(resp, closeAfter)
 	case inspectable(resp.Header):
 		return t.relayBuffered(resp, closeAfter)
 	case pep.NeedsInspection(t.domain):
-		t.refuseResponse(t.policyRefusal(reasonOpaqueResponse, "the response body is not one the enforcer understands", http.StatusForbidden))
+		t.refuseResponse(t.policyRefusal(string(pep.ReasonOpaquePayload), "the response body is not one the enforcer understands", http.StatusForbidden))
 		return closeAfter, nil
 	}
 	t.scrubHeaders(resp.Header)
@@ -66,7 +62,10 @@ func (t *txn) relayResponse(resp *http.Response) (closeAfter bool, err error) {
 func (t *txn) relayBuffered(resp *http.Response, closeAfter bool) (bool, error) {
 	c := t.c
 	limit := t.domain.BodyLimit()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := readUpTo(c.respBuf[:0], resp.Body, limit, resp.ContentLength)
+	if cap(body) <= maxKeptBodyBuffer {
+		c.respBuf = body[:0]
+	}
 	if err != nil {
 		return true, fmt.Errorf("read response body: %w", err)
 	}
@@ -77,7 +76,7 @@ func (t *txn) relayBuffered(resp *http.Response, closeAfter bool) (bool, error) 
 	rb, perr := t.parser.ParseResponseWith(t.parsed, c.flow.calls, protocol.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, t.hints)
 	if perr != nil {
 		if pep.NeedsInspection(t.domain) {
-			t.refuseResponse(t.policyRefusal(reasonOpaqueResponse, "the response body is not what it claims: "+redactQuoted(perr.Error()), http.StatusForbidden))
+			t.refuseResponse(t.policyRefusal(string(pep.ReasonOpaquePayload), "the response body is not what it claims: "+redactQuoted(perr.Error()), http.StatusForbidden))
 			return closeAfter, nil
 		}
 		t.scrubHeaders(resp.Header)
@@ -101,6 +100,41 @@ func (t *txn) relayBuffered(resp *http.Response, closeAfter bool) (bool, error) 
 	t.auditMessages(rb.Messages, verdictRedirect, "")
 	t.bytesOut = int64(len(dec.Payload))
 	return closeAfter, c.writeWhole(t.req, resp, resp.Header, dec.Payload, closeAfter)
+}
+
+// bodilessLength is the Content-Length of a response relayed without a body: what the upstream
+// stated for a HEAD or a 304 (-1, none, when it stated nothing), none for a 204, else 0 (an
+// empty body must still be delimited, or the client would read to the connection's end).
+func bodilessLength(req *http.Request, resp *http.Response) int64 {
+	switch {
+	case req.Method == http.MethodHead || resp.StatusCode == http.StatusNotModified:
+		return resp.ContentLength
+	case !bodyAllowed(resp.StatusCode):
+		return -1
+	}
+	return 0
+}
+
+// readUpTo reads r to its end into buf, but no more than limit+1 bytes (one more than the limit
+// tells a body over it); hint, when positive, is the length the body announced.
+func readUpTo(buf []byte, r io.Reader, limit, hint int64) ([]byte, error) {
+	if hint > 0 && hint <= limit && int64(cap(buf)) < hint+1 {
+		buf = make([]byte, 0, hint+1)
+	}
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(int64(cap(buf)), limit+1)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // prepareResponse gives pep.Respond the response decoded when the domain classifies or masks,

@@ -46,6 +46,9 @@ type Identity struct {
 	// Kind is what kind of endpoint the agent is (policy agents[].kind, such as user_facing):
 	// the channel of what it receives depends on it. Empty when the policy does not say.
 	Kind string
+	// Source, when set, is the agent as the decision engine sees it at a time (credential
+	// expiry, attested measurement); nil: pep.DatapathIdentity.
+	Source func(now time.Time) pep.Identity
 }
 
 // Resolver finds the Origin of an accepted connection from its peer address (the client's
@@ -65,6 +68,9 @@ type Config struct {
 	Resolver Resolver
 	// Identify maps a cgroup to the agent it belongs to. Nil, or false, refuses the connection.
 	Identify func(cgroupID uint64) (Identity, bool)
+	// IdentifyOrigin, when set, is used instead of Identify, with the whole origin (the
+	// process id, for attestation).
+	IdentifyOrigin IdentifyOriginFunc
 	// ZoneName names a zone id for the audit log. Nil leaves zone names empty.
 	ZoneName func(id uint32) string
 	// Audit receives one record per exchange or refusal. Nil drops them.
@@ -115,7 +121,8 @@ type Stats struct {
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
-	flows *flowTable // per (agent, destination) pseudonyms and calls, across connections
+	flows *flowTable    // per (agent, destination) pseudonyms and calls, across connections
+	batch *auditBatcher // records on their way to the audit sink
 
 	accepted, refused, active, requests atomic.Int64
 }
@@ -134,7 +141,9 @@ func New(cfg Config) *Server {
 	if cfg.HeaderTimeout <= 0 {
 		cfg.HeaderTimeout = defaultHeaderTimeout
 	}
-	return &Server{cfg: cfg, log: cfg.Logger, flows: newFlowTable()}
+	s := &Server{cfg: cfg, log: cfg.Logger, flows: newFlowTable()}
+	s.batch = newAuditBatcher(s)
+	return s
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -152,6 +161,8 @@ func (s *Server) Stats() Stats {
 // fails for another reason, Serve closes the connections in flight, waits, and returns the error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
+	s.batch.start()
+	defer s.batch.done() // runs last: every record of every connection is handed to the sink
 	var conns sync.WaitGroup
 	defer conns.Wait()
 	defer cancel() // runs before Wait: in-flight connections are closed, then awaited
@@ -227,7 +238,7 @@ func (s *Server) handle(ctx context.Context, client net.Conn) {
 		return
 	}
 
-	id, known := s.identify(origin.CgroupID)
+	id, known := s.identifyOrigin(origin)
 	base := s.baseRecord(peer, origin, id)
 	if !known {
 		s.refuse(client)
@@ -237,6 +248,7 @@ func (s *Server) handle(ctx context.Context, client net.Conn) {
 	}
 
 	// The dialer's error names the destination already; it goes into the record as it is.
+	ctx = ContextWithOrigin(ContextWithIdentity(ctx, id), origin)
 	upstream, err := s.cfg.Dial(ctx, "tcp", origin.Dst.String())
 	if err != nil {
 		s.refuse(client)

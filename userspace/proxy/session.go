@@ -33,8 +33,9 @@ type session struct {
 	// from one exchange to the next.
 	flow          *flowState
 	upstreamUsed  bool
-	upstreamStale bool // the upstream connection was left mid-response: dial a new one
-	bodyBuf       []byte
+	upstreamStale bool   // the upstream connection was left mid-response: dial a new one
+	bodyBuf       []byte // request bodies
+	respBuf       []byte // response bodies read whole
 	// domain and tier are those of the decision that let an opaque stream or tunnel through;
 	// record copies them into its records.
 	domain, tier string

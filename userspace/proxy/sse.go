@@ -52,6 +52,7 @@ func (t *txn) relaySSE(resp *http.Response, closeAfter bool) (bool, error) {
 		}
 		n, err := out.relay(ev)
 		t.bytesOut += int64(n)
+		t.flushMessages()
 		if err != nil {
 			return true, err
 		}
@@ -84,7 +85,7 @@ func (t *txn) inspectEvent(sp *protocol.StreamParser, ev *protocol.Event, partia
 		return t.inspectEventText(ev) // data that is not JSON: text
 	case err != nil:
 		if pep.NeedsInspection(t.domain) {
-			r := t.eventRefusal(nil, nil, reasonOpaqueResponse)
+			r := t.eventRefusal(nil, nil, string(pep.ReasonOpaquePayload))
 			return &r
 		}
 		return nil

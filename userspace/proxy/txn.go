@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/meshwarden/meshwarden/policy"
+	"github.com/meshwarden/meshwarden/userspace/audit"
 	"github.com/meshwarden/meshwarden/userspace/pep"
 	"github.com/meshwarden/meshwarden/userspace/protocol"
 )
@@ -49,10 +50,11 @@ type txn struct {
 	status          int
 	bytesOut        int64
 	verdict         string
-	reason          string   // reason code, or relayed
-	reasons         []string // every failed check, most important first
-	findings        []string // classification findings: type, action and path, never values
-	masked          []string // headers and keys scrubbed, identifier kinds pseudonymised
+	reason          string         // reason code, or relayed
+	reasons         []string       // every failed check, most important first
+	findings        []string       // classification findings: type, action and path, never values
+	masked          []string       // headers and keys scrubbed, identifier kinds pseudonymised
+	pending         []audit.Record // message records not yet written (see auditMessages)
 }
 
 func (c *session) newTxn(req *http.Request) *txn {
@@ -71,6 +73,9 @@ func (c *session) newTxn(req *http.Request) *txn {
 // source is the calling agent as the decision engine sees it: known from the datapath (its
 // cgroup), which counts as a valid credential and measurement until the identity work lands.
 func (c *session) source(now time.Time) pep.Identity {
+	if c.id.Source != nil {
+		return c.id.Source(now)
+	}
 	return pep.DatapathIdentity(policy.Agent{ID: c.id.AgentID, Role: c.id.Role, Zone: c.id.Zone}, now, credentialLifetime)
 }
 
@@ -126,8 +131,10 @@ func (t *txn) deny(reason string) {
 	t.reasons = append([]string{reason}, t.reasons...)
 }
 
-// end forgets the pseudonyms of the exchange's requests that its response answered.
+// end forgets the pseudonyms of the exchange's requests that its response answered, and writes
+// message records still queued.
 func (t *txn) end() {
+	t.flushMessages()
 	if t.c.flow != nil && len(t.answered) > 0 {
 		t.c.flow.forgetIDs(t.answered)
 	}

@@ -39,6 +39,22 @@ type Plan struct {
 	// harness finds the run's messages in the receivers' logs and the audit log.
 	Prefix    string    `json:"prefix"`
 	Endpoints Endpoints `json:"endpoints"`
+	// Channels are the channels to drive (the scenario's evaluation.channels_to_audit); empty:
+	// all of them.
+	Channels []string `json:"channels,omitempty"`
+}
+
+// Drives reports whether the plan drives channel ch.
+func (p *Plan) Drives(ch string) bool {
+	if len(p.Channels) == 0 {
+		return true
+	}
+	for _, c := range p.Channels {
+		if c == ch {
+			return true
+		}
+	}
+	return false
 }
 
 // Record is one vault record.

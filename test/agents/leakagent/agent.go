@@ -27,19 +27,32 @@ func newAgent(p wire.Plan, lg *logger, exchangeTimeout time.Duration) *agent {
 // remember them, log them, write them into artifacts, answer with them.
 func (a *agent) act(ctx context.Context) {
 	defer a.client.CloseIdleConnections()
-	for _, t := range tools(a.plan) {
-		a.callTool(ctx, t)
+	p := &a.plan
+	if p.Drives(wire.ToolInput) || p.Drives(wire.ToolOutput) {
+		for _, t := range tools(a.plan) {
+			a.callTool(ctx, t)
+		}
 	}
-	for _, p := range a.plan.Endpoints.Peers {
-		for _, r := range a.records {
-			a.messagePeer(ctx, p, r)
+	if p.Drives(wire.InterAgent) {
+		for _, peer := range p.Endpoints.Peers {
+			for _, r := range a.records {
+				a.messagePeer(ctx, peer, r)
+			}
 		}
 	}
 	for _, r := range a.records {
-		a.remember(ctx, r)
-		a.logProgress(ctx, r)
-		a.saveArtifact(ctx, r)
-		a.answer(ctx, r)
+		if p.Drives(wire.MemoryWrite) {
+			a.remember(ctx, r)
+		}
+		if p.Drives(wire.Log) {
+			a.logProgress(ctx, r)
+		}
+		if p.Drives(wire.Artifact) {
+			a.saveArtifact(ctx, r)
+		}
+		if p.Drives(wire.FinalOutput) {
+			a.answer(ctx, r)
+		}
 	}
 }
 

@@ -33,13 +33,17 @@ func (a *agent) callTool(ctx context.Context, t wire.Tool) {
 	a.rpc(ctx, to, rpcCall{Method: "notifications/initialized"})
 	to.tool = t.Name
 	for _, r := range a.records {
-		a.rpc(ctx, to, rpcCall{ID: a.callID(fmt.Sprintf("lookup-%s", t.Name), r.Index), Method: "tools/call", Params: map[string]any{
-			"name":      t.Name,
-			"arguments": map[string]any{"purpose": "lookup for the user's request", "record_index": r.Index},
-		}})
-		a.rpc(ctx, to, rpcCall{ID: a.callID(fmt.Sprintf("submit-%s", t.Name), r.Index), Method: "tools/call", Params: map[string]any{
-			"name":      t.Name,
-			"arguments": map[string]any{"purpose": a.summary("submit", r), "record": r.Record},
-		}})
+		if a.plan.Drives(wire.ToolOutput) {
+			a.rpc(ctx, to, rpcCall{ID: a.callID(fmt.Sprintf("lookup-%s", t.Name), r.Index), Method: "tools/call", Params: map[string]any{
+				"name":      t.Name,
+				"arguments": map[string]any{"purpose": "lookup for the user's request", "record_index": r.Index},
+			}})
+		}
+		if a.plan.Drives(wire.ToolInput) {
+			a.rpc(ctx, to, rpcCall{ID: a.callID(fmt.Sprintf("submit-%s", t.Name), r.Index), Method: "tools/call", Params: map[string]any{
+				"name":      t.Name,
+				"arguments": map[string]any{"purpose": a.summary("submit", r), "record": r.Record},
+			}})
+		}
 	}
 }

@@ -56,7 +56,7 @@ func httpBench(d time.Duration, conc int, url string, size int) error {
 			var mine []time.Duration
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
-				resp, err := c.Post(url, "application/json", bytes.NewReader(body))
+				resp, err := c.Post(url, "application/octet-stream", bytes.NewReader(body))
 				if err == nil {
 					_, err = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()

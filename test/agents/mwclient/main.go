@@ -8,6 +8,8 @@
 //	mwclient connect-rate N ADDR N connect()s in a row, each closed at once; print "rate=R" per second
 //	mwclient http-bench S C URL B  S seconds of POSTs with a B-byte body over C keep-alive connections;
 //	                             print "rps=R p50_us=X p99_us=Y"
+//	mwclient rpc-bench S C URL B   the same with B-byte JSON-RPC tools/call requests, each answer
+//	                             checked to carry its request's id
 //
 // Errors go to stdout as "error: ..." with exit status 1, so tests can match EPERM.
 package main
@@ -82,6 +84,14 @@ func run(args []string) error {
 		}
 		n, _ := strconv.Atoi(args[1])
 		return connectRate(n, args[2])
+	case "rpc-bench":
+		if len(args) != 5 {
+			return fmt.Errorf("usage: mwclient rpc-bench SECONDS CONC URL BYTES")
+		}
+		secs, _ := strconv.ParseFloat(args[1], 64)
+		conc, _ := strconv.Atoi(args[2])
+		size, _ := strconv.Atoi(args[4])
+		return rpcBench(time.Duration(secs*float64(time.Second)), conc, args[3], size)
 	case "http-bench":
 		if len(args) != 5 {
 			return fmt.Errorf("usage: mwclient http-bench SECONDS CONC URL BYTES")

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -29,6 +30,7 @@ type options struct {
 	n, maxFailures             int
 	outputOnly                 bool
 	cfg                        agentleak.Config
+	policy                     agentleak.PolicyOptions
 }
 
 func main() {
@@ -42,8 +44,8 @@ func main() {
 	flag.StringVar(&o.keep, "keep-audit", "", "copy the daemon's audit log to this file at the end")
 	flag.StringVar(&o.cfg.WorkDir, "work", "", "keep the agents' plans and logs in this directory")
 	flag.BoolVar(&o.cfg.CloseEmptyAnswers, "close-empty-answers", false, "services close the connection after a bodiless 201/202 (works around an enforcer stall)")
-	flag.StringVar(&o.cfg.Policy.FieldAction, "field-action", "weighted", "sensitive_fields action: weighted (block the fields in evaluation.field_weights, redact the rest), block or redact")
-	flag.StringVar(&o.cfg.Policy.CanaryAction, "canary-action", "redact", "canary detector action: redact or block")
+	flag.StringVar(&o.policy.FieldAction, "field-action", "weighted", "sensitive_fields action: weighted (block the fields in evaluation.field_weights, redact the rest), block, redact, or audit (a control: nothing is stopped)")
+	flag.StringVar(&o.policy.CanaryAction, "canary-action", "redact", "canary detector action: redact, block, or audit (a control)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -79,12 +81,13 @@ func run(ctx context.Context, r *runner, o options) {
 		r.Cleanup(func() { copyFile(r, h.AuditLog(), o.keep) })
 	}
 	fmt.Fprintf(os.Stderr, "agentleak: %d of %d scenarios from %s; audit log %s\n", len(sample), len(all), o.scenarios, h.AuditLog())
-	full := h.Replay(ctx, sample, agentleak.ReplayOptions{MaxFailures: o.maxFailures, Progress: agentleak.Progress(os.Stderr)})
+	full := h.Replay(ctx, sample, agentleak.ReplayOptions{Policy: o.policy, MaxFailures: o.maxFailures, Progress: agentleak.Progress(os.Stderr)})
 	var outputOnly *agentleak.Summary
 	if o.outputOnly && ctx.Err() == nil && !full.Stopped {
 		fmt.Fprintf(os.Stderr, "agentleak: the same scenarios with audit_level OUTPUT_ONLY\n")
-		oo := h.Replay(ctx, sample, agentleak.ReplayOptions{AuditLevel: agentleak.OutputOnly, MaxFailures: o.maxFailures,
-			Progress: agentleak.Progress(os.Stderr)})
+		po := o.policy
+		po.AuditLevel = agentleak.OutputOnly
+		oo := h.Replay(ctx, sample, agentleak.ReplayOptions{Policy: po, MaxFailures: o.maxFailures, Progress: agentleak.Progress(os.Stderr)})
 		outputOnly = &oo
 	}
 	w := io.Writer(os.Stdout)
@@ -100,6 +103,7 @@ func run(ctx context.Context, r *runner, o options) {
 		w = io.MultiWriter(os.Stdout, f)
 	}
 	agentleak.Report(w, &full, outputOnly)
+	verifyAudit(ctx, w, o.cfg.Bins.Meshwarden, h.AuditLog())
 	if n := len(full.Failed()); n > 0 {
 		r.Errorf("%d scenarios failed", n)
 	}
@@ -117,6 +121,27 @@ func selectScenarios(all []agentleak.Scenario, n int, only string) []agentleak.S
 		}
 	}
 	return out
+}
+
+// verifyAudit runs `meshwarden audit verify` on the replay's audit log (every file, rotated
+// ones included) and writes what it says.
+func verifyAudit(ctx context.Context, w io.Writer, meshwarden, log string) {
+	files, err := filepath.Glob(filepath.Join(filepath.Dir(log), "audit*.jsonl"))
+	if err != nil || len(files) == 0 {
+		fmt.Fprintf(w, "Audit log: no file to verify (%v).\n", err)
+		return
+	}
+	key := filepath.Join(filepath.Dir(log), "audit-signing.pub")
+	out, err := exec.CommandContext(ctx, meshwarden, append([]string{"audit", "verify", "--key", key}, files...)...).CombinedOutput()
+	status := "passes"
+	if err != nil {
+		status = "FAILS (" + err.Error() + ")"
+	}
+	fmt.Fprintf(w, "`meshwarden audit verify` on the replay's audit log (%d files) %s:\n\n", len(files), status)
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fmt.Fprintf(w, "    %s\n", line)
+	}
+	fmt.Fprintln(w)
 }
 
 // copyFile copies src to dst.
