@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/meshwarden/meshwarden/loader"
 	"github.com/meshwarden/meshwarden/loader/cgroup"
+	"github.com/meshwarden/meshwarden/userspace/audit"
 )
 
 // demoClientCmd is the hidden subcommand the demo runs inside an agent's cgroup.
@@ -119,7 +119,7 @@ func demo(out io.Writer) (err error) {
 	auditLog := filepath.Join(dir, "audit.jsonl")
 	fmt.Fprintf(out, "== policy %s\n   agents orchestrator, retriever in zone control; control->tools ALLOW, control->data REDIRECT, control->blocked DENY\n", cfg)
 
-	daemon := exec.CommandContext(ctx, self, "run", "--config", cfg, "--state-dir", dir, "--audit-log", auditLog, "--pin-dir", pinDir, "--log-level", "warn")
+	daemon := exec.CommandContext(ctx, self, "run", "--config", cfg, "--state-dir", dir, "--audit-log", auditLog, "--pin-dir", pinDir, "--log-level", "warn", "--metrics-addr", "127.0.0.1:0")
 	daemon.Stderr = os.Stderr
 	if err := daemon.Start(); err != nil {
 		return fmt.Errorf("start daemon: %w", err)
@@ -149,7 +149,8 @@ func demo(out io.Writer) (err error) {
 			return err
 		}
 	}
-	fmt.Fprintln(out, "\n== cleaning up: daemon stopped, programs detached, cgroups removed")
+	fmt.Fprintf(out, "\n== the audit log as JSON: meshwarden audit tail -o json %s; its chain: meshwarden audit verify %s\n", auditLog, auditLog)
+	fmt.Fprintln(out, "== cleaning up: daemon stopped, programs detached, cgroups removed")
 	return nil
 }
 
@@ -246,6 +247,8 @@ func printAuditFor(ctx context.Context, out io.Writer, path string, pid int) err
 	}
 }
 
+// auditLinesFor returns pid's audit records, one readable line each (as `audit tail` prints
+// them), and whether all the records the demo waits for have arrived.
 func auditLinesFor(path string, pid int) ([]string, bool) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -257,19 +260,15 @@ func auditLinesFor(path string, pid int) ([]string, bool) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
 	for sc.Scan() {
-		var r struct {
-			PID     int    `json:"pid"`
-			Kind    string `json:"kind"`
-			Verdict string `json:"verdict"`
-		}
-		if json.Unmarshal(sc.Bytes(), &r) != nil || r.PID != pid {
+		r, err := audit.ParseRecord(sc.Bytes())
+		if err != nil || int(r.PID) != pid {
 			continue
 		}
-		lines = append(lines, sc.Text())
-		if r.Kind == "flow" {
+		lines = append(lines, audit.FormatText(&r))
+		if r.Kind == audit.KindFlow {
 			flow = r.Verdict
 		}
-		request = request || r.Kind == "request"
+		request = request || r.Kind == audit.KindRequest
 	}
 	// The kernel's flow line always comes; a redirected flow also gets the enforcer's line.
 	return lines, flow != "" && (flow != "REDIRECT" || request)
