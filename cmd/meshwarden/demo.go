@@ -124,10 +124,15 @@ func demo(out io.Writer) (err error) {
 	if err := daemon.Start(); err != nil {
 		return fmt.Errorf("start daemon: %w", err)
 	}
-	defer func() {
-		daemon.Process.Signal(syscall.SIGTERM)
-		daemon.Wait()
-	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			daemon.Process.Signal(syscall.SIGTERM)
+			daemon.Wait()
+		}
+	}
+	defer stop()
 	if err := waitForLine(ctx, auditLog, "enforcer listening"); err != nil {
 		return fmt.Errorf("daemon did not come up: %w", err)
 	}
@@ -149,8 +154,17 @@ func demo(out io.Writer) (err error) {
 			return err
 		}
 	}
-	fmt.Fprintf(out, "\n== the audit log as JSON: meshwarden audit tail -o json %s; its chain: meshwarden audit verify %s\n", auditLog, auditLog)
-	fmt.Fprintln(out, "== cleaning up: daemon stopped, programs detached, cgroups removed")
+	// Stopping the daemon signs a last checkpoint; then the chain is checked as an auditor would.
+	stop()
+	fmt.Fprintf(out, "\n== daemon stopped; meshwarden audit verify %s\n", auditLog)
+	verify, err := exec.CommandContext(ctx, self, "audit", "verify", auditLog).CombinedOutput()
+	for _, l := range strings.Split(strings.TrimSpace(string(verify)), "\n") {
+		fmt.Fprintln(out, "   "+l)
+	}
+	if err != nil {
+		return fmt.Errorf("audit verify: %w", err)
+	}
+	fmt.Fprintln(out, "\n== cleaning up: programs detached, cgroups removed")
 	return nil
 }
 
