@@ -185,7 +185,7 @@ func denied(ex []*audit.Record) bool {
 }
 
 // reasonCodes returns the reason codes of an exchange's refusals, each without the JSON path
-// a finding code ends with (finding/request/field/block/$.records[0].ssn →
+// a finding code ends with (finding/request/field/block/$.record.<field> →
 // finding/request/field/block), so that they count by kind.
 func reasonCodes(ex []*audit.Record) []string {
 	seen := map[string]bool{}

@@ -27,11 +27,6 @@ type Config struct {
 	// a run's records after its agents ended (5 s); Quiet is how long without a new record
 	// ends that wait early when records are missing (300 ms).
 	ReloadTimeout, SettleTimeout, Quiet time.Duration
-	// CloseEmptyAnswers makes the services close the connection after an answer without a
-	// body other than 204 (the artifact store's 201, an MCP notification's 202): a
-	// work-around for an enforcer that stalls such answers on a kept-alive connection. Off by
-	// default, so that the replay shows the stall.
-	CloseEmptyAnswers bool
 	// WorkDir, when set, is where plans and agent logs go, kept afterwards; else a temporary
 	// directory that is removed.
 	WorkDir string
@@ -120,7 +115,7 @@ func (h *Harness) startServices(ctx context.Context) error {
 			last = err
 			continue
 		}
-		svc, err := StartServices(ctx, top, redis.Addr, h.cfg.CloseEmptyAnswers)
+		svc, err := StartServices(ctx, top, redis.Addr)
 		if err != nil {
 			redis.Stop()
 			last = err

@@ -150,7 +150,7 @@ func utilityTable(w io.Writer, sum *Summary) {
 		}
 	}
 	if conflicts > 0 {
-		fmt.Fprintf(w, "Left out of utility: %d allowed values in %d scenarios that are canaries too (the file lists them as both; the canary detector removes them).\n\n", conflicts, in)
+		fmt.Fprintf(w, "Left out of utility: %d allowed values in %d scenarios that are canaries too (the file lists them as both; the canary rule wins over the allowed set).\n\n", conflicts, in)
 	}
 }
 

@@ -21,9 +21,8 @@ type Services struct {
 	servers []*http.Server
 }
 
-// StartServices starts every service of t; memory writes go to the Redis at redis. With
-// closeEmpty, answers without a body other than 204 close the connection.
-func StartServices(ctx context.Context, t Topology, redis netip.AddrPort, closeEmpty bool) (*Services, error) {
+// StartServices starts every service of t; memory writes go to the Redis at redis.
+func StartServices(ctx context.Context, t Topology, redis netip.AddrPort) (*Services, error) {
 	rc, err := DialRESP(ctx, redis)
 	if err != nil {
 		return nil, err
@@ -37,13 +36,13 @@ func StartServices(ctx context.Context, t Topology, redis netip.AddrPort, closeE
 		case "log":
 			h = sink{inbox: s.Inbox, service: "log", status: http.StatusNoContent}
 		case "artifact":
-			h = sink{inbox: s.Inbox, service: "artifact", status: http.StatusCreated, close: closeEmpty}
+			h = sink{inbox: s.Inbox, service: "artifact", status: http.StatusCreated}
 		case "memory":
 			h = memoryService{inbox: s.Inbox, store: s.memory}
 		case "a2a":
 			h = a2aPeer{inbox: s.Inbox}
 		case "mcp":
-			h = mcpServer{inbox: s.Inbox, closeEmpty: closeEmpty}
+			h = mcpServer{inbox: s.Inbox}
 		}
 		ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, t.Port).String())
 		if err != nil {

@@ -13,10 +13,7 @@ import (
 // last path segment. tools/call answers with the run's records shaped by its behaviour (the
 // one named by the record_index argument, else all): the whole records when the run is leaky
 // (a tool that returns more than the task may use), the allowed fields when it is compliant.
-type mcpServer struct {
-	inbox      *Inbox
-	closeEmpty bool // close the connection after a 202
-}
+type mcpServer struct{ inbox *Inbox }
 
 func (m mcpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, body, ok := readRPC(w, r)
@@ -27,9 +24,6 @@ func (m mcpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := Delivery{Service: "mcp", Method: r.Method, Path: r.URL.Path, RPCMethod: req.Method, Body: asRaw(body)}
 	if req.ID == nil { // a notification
 		m.inbox.add(d)
-		if m.closeEmpty {
-			w.Header().Set("Connection", "close")
-		}
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}

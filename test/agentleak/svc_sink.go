@@ -15,7 +15,6 @@ type sink struct {
 	inbox   *Inbox
 	service string
 	status  int
-	close   bool // close the connection after answering
 }
 
 func (s sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -25,9 +24,6 @@ func (s sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.inbox.add(Delivery{Service: s.service, Method: r.Method, Path: r.URL.Path, Body: asRaw(body)})
-	if s.close {
-		w.Header().Set("Connection", "close")
-	}
 	w.WriteHeader(s.status)
 }
 

@@ -4,7 +4,7 @@
 //
 //	agentleak [-scenarios FILE] [-n N] [-only ID,...] [-out FILE] [-output-only=false]
 //	          [-field-action weighted|block|redact] [-canary-action redact|block]
-//	          [-max-failures N] [-keep-audit FILE] [-work DIR] [-close-empty-answers]
+//	          [-max-failures N] [-keep-audit FILE] [-work DIR]
 package main
 
 import (
@@ -43,7 +43,6 @@ func main() {
 	flag.IntVar(&o.maxFailures, "max-failures", 5, "stop a replay after this many failed scenarios (0: never)")
 	flag.StringVar(&o.keep, "keep-audit", "", "copy the daemon's audit log to this file at the end")
 	flag.StringVar(&o.cfg.WorkDir, "work", "", "keep the agents' plans and logs in this directory")
-	flag.BoolVar(&o.cfg.CloseEmptyAnswers, "close-empty-answers", false, "services close the connection after a bodiless 201/202 (works around an enforcer stall)")
 	flag.StringVar(&o.policy.FieldAction, "field-action", "weighted", "sensitive_fields action: weighted (block the fields in evaluation.field_weights, redact the rest), block, redact, or audit (a control: nothing is stopped)")
 	flag.StringVar(&o.policy.CanaryAction, "canary-action", "redact", "canary detector action: redact, block, or audit (a control)")
 	flag.Parse()
