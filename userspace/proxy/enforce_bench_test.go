@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -116,6 +117,14 @@ func BenchmarkEnforcedToolsCall(b *testing.B) {
 			client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
 			url := "http://" + up.String() + c.path
 			b.ReportAllocs()
+			var before syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+			b.Cleanup(func() {
+				var after syscall.Rusage
+				_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+				cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) / time.Duration(max(b.N, 1))
+				b.Logf("process CPU per request: %v", cpu)
+			})
 			b.ResetTimer()
 			for i := range b.N {
 				resp, err := client.Post(url, "application/json", bytes.NewReader(toolsCall(i, 1024)))

@@ -204,3 +204,26 @@ func TestBodilessAnswersKeepTheConnectionInStep(t *testing.T) {
 		}
 	}
 }
+
+// failingSink refuses every record, as an audit log on a full disk would.
+type failingSink struct{}
+
+func (failingSink) Write(audit.Record) error { return fmt.Errorf("disk full") }
+
+func TestAuditBeforeForwardRefusesWhatCannotBeAuditedFirst(t *testing.T) {
+	var hits atomic.Int64
+	upstream := startHTTPUpstream(t, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	policy := "security_mesh:\n  roles: [CODER]\n  domains:\n    - {name: strict, tier: PLAINTEXT, allowed_roles: [CODER], audit_before_forward: true, match: any}\n"
+	h := startEnforcer(t, upstream, policy, func(c *proxy.Config) { c.Audit = failingSink{} })
+	resp, body := post(t, h.httpClient(t), "http://"+upstream.String()+"/mcp", `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`)
+	m := decodeRPC(t, body)
+	if resp.StatusCode != 200 || m.Error == nil || m.Error.Data["reason"] != "audit_failed" {
+		t.Fatalf("answer %d %s, want a JSON-RPC refusal audit_failed", resp.StatusCode, body)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the request was forwarded unaudited")
+	}
+}
