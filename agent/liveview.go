@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"time"
-
 	"github.com/meshwarden/meshwarden/agent/api"
 	"github.com/meshwarden/meshwarden/userspace/audit"
 )
@@ -19,7 +17,7 @@ type enforcerObserver struct{ d *Daemon }
 func (o enforcerObserver) ConnOpened() { o.d.obs.metrics.ConnOpened() }
 func (o enforcerObserver) ConnClosed() { o.d.obs.metrics.ConnClosed() }
 func (o enforcerObserver) Exchange(r audit.Record) {
-	o.d.obs.metrics.Exchange(r.Protocol, r.Verdict, r.Reason, r.BytesIn, r.BytesOut, time.Duration(r.DurationNS))
+	o.d.obs.metrics.Enforced(r)
 	o.d.obs.hub.Publish(eventOf(r))
 }
 

@@ -34,6 +34,7 @@ type mesh struct {
 	server   *tunnel.Server
 	tlsMin   uint16
 	log      *slog.Logger
+	issues   *issueCounter // the manager's issuer, counted for the metrics
 
 	mu            sync.Mutex                   // guards running and revokedByHand
 	running       map[spiffeid.ID]policy.Agent // agents whose credentials the manager keeps fresh
@@ -76,9 +77,10 @@ func openMesh(ctx context.Context, opts Options, pol *policy.Policy, log *slog.L
 	if err != nil {
 		return nil, fmt.Errorf("credential verifier: %w", err)
 	}
+	issues := &issueCounter{next: issuer}
 	m := &mesh{
-		td: td, auth: auth, me: me, revoked: revoked, verifier: verifier,
-		creds:    credential.NewManager(issuer, nil, log),
+		td: td, auth: auth, me: me, revoked: revoked, verifier: verifier, issues: issues,
+		creds:    credential.NewManager(issues, nil, log),
 		measurer: attest.NewMeasurer(attest.Options{}),
 		tlsMin:   tlsMin, log: log,
 		running: map[spiffeid.ID]policy.Agent{}, revokedByHand: map[spiffeid.ID]bool{},
@@ -178,5 +180,6 @@ func (d *Daemon) openMesh(pol *policy.Policy) (*mesh, error) {
 	if m.server, err = d.newTunnelServer(m); err != nil {
 		return nil, err
 	}
+	d.watchMesh(m)
 	return m, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshwarden/meshwarden/policy"
 	"github.com/meshwarden/meshwarden/userspace/identity/credential"
+	"github.com/meshwarden/meshwarden/userspace/metrics"
 	"github.com/meshwarden/meshwarden/userspace/pep"
 	"github.com/meshwarden/meshwarden/userspace/proxy"
 )
@@ -33,6 +34,7 @@ func (d *Daemon) identifyOrigin(o proxy.Origin) (proxy.Identity, bool) {
 		cancel()
 		if err != nil {
 			d.log.Warn("attestation: cannot measure agent process", "agent", a.ID, "pid", o.PID, "err", err)
+			d.obs.metrics.AttestationFailed(metrics.AttestationMeasureError)
 		} else {
 			measurement = string(meas)
 		}

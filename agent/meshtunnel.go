@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/meshwarden/meshwarden/userspace/audit"
 	"github.com/meshwarden/meshwarden/userspace/identity/node"
@@ -46,6 +47,9 @@ func (d *Daemon) newTunnelServer(m *mesh) (*tunnel.Server, error) {
 			deliver(ctx, s)
 		},
 		OnRefuse: func(r tunnel.Refusal) {
+			if strings.HasPrefix(r.Reason, "credential_") {
+				d.obs.metrics.VerificationFailed(r.Reason)
+			}
 			rec := audit.Record{
 				Kind: audit.KindRequest, Verdict: "DENY", Reason: r.Reason, Transport: "tcp",
 				Source: r.RemoteAddr, ExchangeID: r.ExchangeID,
@@ -121,6 +125,7 @@ func (d *Daemon) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		rec.Message = err.Error()
 	}
 	d.auditTunnel(rec)
+	d.tunnelHandshake(rt.Node, err)
 	return conn, err
 }
 

@@ -12,6 +12,7 @@ func (d *Daemon) policyApplied(v *view, gen uint32) {
 	now := time.Now()
 	rules := len(v.pol.Tables().Rules)
 	d.obs.metrics.PolicyApplied(now, len(v.pol.Agents), rules)
+	d.obs.metrics.SetScope(scopeOf(v.pol))
 	d.obs.mu.Lock()
 	defer d.obs.mu.Unlock()
 	p := &d.obs.policy

@@ -8,10 +8,16 @@ import (
 
 // obsPolicy is basePolicy's network (tools ALLOW, data REDIRECT, blocked DENY for the control
 // zone) with one PLAINTEXT default domain, so that the enforcer relays what the kernel
-// redirects: the observability tests watch the mesh, not the PEP's decisions.
+// redirects: the observability tests watch the mesh, not the PEP's decisions. The domain
+// "scanned" (never selected) and the node "peer" (hosting nothing the tests reach) are there
+// so that the classification and tunnel families have their series from the policy.
 const obsPolicy = `security_mesh:
   domains:
     - {name: open, tier: PLAINTEXT, allowed_roles: [ORCHESTRATOR, RETRIEVER], audit_level: FULL_MESH}
+    - name: scanned
+      tier: PLAINTEXT
+      allowed_roles: [ORCHESTRATOR]
+      detectors: [{type: email, action: audit}]
   default_domain: open
   zones:
     - {name: tools, cidrs: ["127.0.0.2/32"]}
@@ -29,6 +35,10 @@ const obsPolicy = `security_mesh:
     - {from: workers, to: tools, action: ALLOW}
     - {from: workers, to: data, action: {{.WorkersData}}}
   default_action: DENY
+  nodes:
+    - {name: testnode, address: "127.0.0.1:{{.Tunnel}}", zones: [control, workers]}
+    - {name: peer, address: "127.0.0.9:{{.Tunnel}}", cidrs: ["127.0.0.7/32"]}
+  tunnel: {port: {{.Tunnel}}}
   enforcer:
     address4: 127.0.0.1
     address6: "::1"
@@ -46,6 +56,7 @@ func newObsWorld(t *testing.T, prepare func(*lab.Mesh)) *world {
 	w.blocked = lab.Backend(t, "127.0.0.4:0", "blocked")
 	w.data6 = lab.Backend(t, "[::1]:0", "data6")
 	w.Set("WorkersData", "DENY")
+	w.Set("Tunnel", lab.FreePort(t))
 	w.WritePolicy(obsPolicy)
 	if prepare != nil {
 		prepare(w.Mesh)

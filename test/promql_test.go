@@ -13,6 +13,7 @@ var grafanaVars = strings.NewReplacer(
 	"$__interval", "1m", "${__interval}", "1m",
 	"$__range", "1m", "${__range}", "1m",
 	"${instance}", ".*", "$instance", ".*",
+	"${domain}", ".*", "$domain", ".*",
 )
 
 var (

@@ -32,7 +32,17 @@ var refusalReasons = []string{
 	"credential_not_yet_valid", "credential_bad_signature", "credential_unknown_key",
 	"credential_replayed", "credential_revoked", "credential_wrong_audience",
 	"credential_malformed", "credential_wrong_node",
+	// input the enforcer could not read, and its own refusals
+	"header_timeout", "header_too_large", "malformed_body", "invalid_jsonrpc", "mcp_header_mismatch",
+	"pipelining_refused", "audit_failed", "audit_unavailable",
+	// the tunnel
+	"tunnel_failed",
 }
+
+// reasonFamilies are the prefixes of code families that may grow (the identity layer's
+// credential_* codes, ...): an unknown code with one of them is reported as <prefix>other
+// (credential_other) rather than "other", so its family still shows.
+var reasonFamilies = []string{"credential_", "attestation_", "tier_", "tunnel_", "header_"}
 
 // Outcomes of an exchange that are no refusal.
 const (
@@ -44,14 +54,23 @@ const (
 var protocols = []string{"none", "tcp", "http/1.1", "mcp", "a2a", "openai", "jsonrpc"}
 
 // ReasonCode maps a reason as the audit log writes it to its code: the text before the first
-// colon when that is a known code, else "other".
+// colon when that is a known code, else <family>other when it starts with the prefix of a code
+// family (credential_other, ...), else "other".
 func ReasonCode(reason string) string {
 	code, _, _ := strings.Cut(reason, ":")
 	code = strings.TrimSpace(code)
 	if code == reasonRelayed || code == reasonRelayError {
 		return code
 	}
-	return oneOf(code, refusalReasons)
+	if c := oneOf(code, refusalReasons); c != other {
+		return c
+	}
+	for _, p := range reasonFamilies {
+		if strings.HasPrefix(code, p) {
+			return p + other
+		}
+	}
+	return other
 }
 
 // oneOf returns v when it is in set, else "other".

@@ -4,7 +4,7 @@
 //
 // Every label value comes from a bounded set: a fixed enumeration of this package (verdicts,
 // reason codes, protocols, record kinds, hooks, maps) or a name the policy declares (zones,
-// agents). Nothing per connection (pids, ports, addresses, paths) is ever a label.
+// agents, domains, detectors, nodes: see Scope). Nothing per connection (pids, ports, addresses, paths) is ever a label.
 package metrics
 
 import (
@@ -33,6 +33,9 @@ type Metrics struct {
 	enforcer enforcerMetrics
 	audit    auditMetrics
 	policy   policyMetrics
+	identity identityMetrics
+
+	scope scope // the running policy's domains and nodes
 }
 
 // New creates the families and registers them, with the Go runtime and process collectors and
@@ -46,6 +49,7 @@ func New(opts Options) *Metrics {
 	m.enforcer = newEnforcerMetrics(m.reg)
 	m.audit = newAuditMetrics(m.reg)
 	m.policy = newPolicyMetrics(m.reg)
+	m.identity = newIdentityMetrics(m.reg)
 
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",

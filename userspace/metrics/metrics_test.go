@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshwarden/meshwarden/userspace/audit"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
 )
@@ -19,6 +20,9 @@ func TestReasonCodeKeepsOnlyTheBoundedCode(t *testing.T) {
 		"something new: with text":        "other",
 		"role_not_allowed":                "role_not_allowed",
 		"":                                "other",
+		"credential_from_the_future":      "credential_other",
+		"pipelining_refused":              "pipelining_refused",
+		"attestation_mismatch":            "attestation_mismatch",
 	} {
 		if got := ReasonCode(reason); got != want {
 			t.Errorf("ReasonCode(%q) = %q, want %q", reason, got, want)
@@ -39,10 +43,10 @@ func TestExchangeCountsRequestsRefusalsBytesAndDurationsWithBoundedLabels(t *tes
 		got  float64
 		want float64
 	}{
-		{"http REDIRECT", testutil.ToFloat64(e.requests.WithLabelValues("http/1.1", "REDIRECT")), 1},
-		{"none REDIRECT", testutil.ToFloat64(e.requests.WithLabelValues("none", "REDIRECT")), 1},
-		{"http DENY", testutil.ToFloat64(e.requests.WithLabelValues("http/1.1", "DENY")), 1},
-		{"other other", testutil.ToFloat64(e.requests.WithLabelValues("other", "other")), 1},
+		{"http REDIRECT", testutil.ToFloat64(e.requests.WithLabelValues("none", "http/1.1", "none", "REDIRECT")), 1},
+		{"none REDIRECT", testutil.ToFloat64(e.requests.WithLabelValues("none", "none", "none", "REDIRECT")), 1},
+		{"http DENY", testutil.ToFloat64(e.requests.WithLabelValues("none", "http/1.1", "none", "DENY")), 1},
+		{"other other", testutil.ToFloat64(e.requests.WithLabelValues("none", "other", "none", "other")), 1},
 		{"refused dial_failed", testutil.ToFloat64(e.refusals.WithLabelValues("dial_failed")), 1},
 		{"refused bad_request", testutil.ToFloat64(e.refusals.WithLabelValues("bad_request")), 1},
 		{"relay errors", testutil.ToFloat64(e.relayErrors.WithLabelValues("other")), 1},
@@ -112,10 +116,74 @@ func TestRegistryLintsCleanAndInitialisesBoundedFamilies(t *testing.T) {
 	}
 	// Families of fixed label sets exist at 0 before anything happens, so that alerts on their
 	// increase fire from the first event.
-	if n := testutil.CollectAndCount(m.enforcer.refusals); n != len(refusalReasons)+1 {
+	if n := testutil.CollectAndCount(m.enforcer.refusals); n != len(refusalReasons)+len(reasonFamilies)+1 {
 		t.Errorf("refusal series before traffic: %d", n)
 	}
 	if n := testutil.CollectAndCount(m.audit.errors); n != len(auditKinds)+1 {
 		t.Errorf("audit error series before traffic: %d", n)
+	}
+}
+
+func TestEnforcedLabelsByPolicyDomainChannelAndFindingsWithoutPaths(t *testing.T) {
+	m := New(Options{Version: "test"})
+	m.SetScope(Scope{
+		Domains:     []string{"payments"},
+		Classifiers: []Classifier{{Domain: "payments", Detector: "ssn", Action: "redact"}},
+		Nodes:       []string{"node-b"},
+	})
+	m.Enforced(audit.Record{
+		Protocol: "mcp", Domain: "payments", Channel: "tool_input", Verdict: "REDIRECT", Reason: "relayed",
+		DurationNS: int64(time.Millisecond), MaskedKeys: []string{"authorization", "x-user"},
+		ReasonCodes: []string{"finding/request/ssn/redact/$.params.arguments.secret_path", "finding/response/unknownthing/explode/$.x"},
+	})
+	m.Enforced(audit.Record{Protocol: "mcp", Domain: "made-up-by-a-client", Channel: "telepathy", Verdict: "DENY", Reason: "credential_revoked"})
+	m.Enforced(audit.Record{Protocol: "mcp", Domain: "payments", Verdict: "DENY", Reason: "attestation_mismatch"})
+	m.TunnelHandshake("node-b", nil)
+	m.TunnelHandshake("10.1.2.3", errors.New("refused"))
+	m.CredentialIssued(false)
+	m.CredentialIssued(true)
+
+	e, id := m.enforcer, m.identity
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"payments mcp tool_input", testutil.ToFloat64(e.requests.WithLabelValues("payments", "mcp", "tool_input", "REDIRECT")), 1},
+		{"unknown domain and channel", testutil.ToFloat64(e.requests.WithLabelValues("other", "mcp", "other", "DENY")), 1},
+		{"scrubbed", testutil.ToFloat64(e.scrubbed.WithLabelValues("payments")), 2},
+		{"ssn redact", testutil.ToFloat64(e.classification.WithLabelValues("payments", "ssn", "redact")), 1},
+		{"unknown finding", testutil.ToFloat64(e.classification.WithLabelValues("payments", "other", "other")), 1},
+		{"refused credential_revoked", testutil.ToFloat64(e.refusals.WithLabelValues("credential_revoked")), 1},
+		{"verification credential_revoked", testutil.ToFloat64(id.verifyFailures.WithLabelValues("credential_revoked")), 1},
+		{"attestation mismatch", testutil.ToFloat64(id.attestation.WithLabelValues("attestation_mismatch")), 1},
+		{"handshake node-b", testutil.ToFloat64(id.handshakes.WithLabelValues("node-b")), 1},
+		{"handshake failure other", testutil.ToFloat64(id.handshakeFailures.WithLabelValues("other")), 1},
+		{"issued", testutil.ToFloat64(id.issued), 2},
+		{"rotated", testutil.ToFloat64(id.rotated), 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	out, err := testutil.CollectAndFormat(e.classification, expfmt.TypeTextPlain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "secret_path") || strings.Contains(string(out), "$.") {
+		t.Errorf("a finding's path became a label value:\n%s", out)
+	}
+}
+
+func TestCredentialExpiryIsAbsentWithoutCredentials(t *testing.T) {
+	m := New(Options{Version: "test"})
+	var exp time.Time
+	m.WatchCredentials(func() (time.Time, bool) { return exp, !exp.IsZero() })
+	const name = "meshwarden_identity_credential_expiry_seconds"
+	if n, err := testutil.GatherAndCount(m.Registry(), name); err != nil || n != 0 {
+		t.Fatalf("series without credentials: %d, %v", n, err)
+	}
+	exp = time.Now().Add(time.Hour)
+	if n, err := testutil.GatherAndCount(m.Registry(), name); err != nil || n != 1 {
+		t.Fatalf("series with a credential: %d, %v", n, err)
 	}
 }

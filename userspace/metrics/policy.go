@@ -17,6 +17,7 @@ type policyMetrics struct {
 	lastApplied prometheus.Gauge
 	agents      prometheus.Gauge
 	rules       prometheus.Gauge
+	domains     *prometheus.GaugeVec
 }
 
 func newPolicyMetrics(reg prometheus.Registerer) policyMetrics {
@@ -37,10 +38,14 @@ func newPolicyMetrics(reg prometheus.Registerer) policyMetrics {
 			Namespace: namespace, Subsystem: "policy", Name: "zone_rules",
 			Help: "Zone rules of the running policy as the kernel holds them (one per port of a rule).",
 		}),
+		domains: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "policy", Name: "domain_info",
+			Help: "Always 1, one series per data domain of the running policy, with its protection tier.",
+		}, []string{"domain", "tier"}),
 	}
 	p.reloads.WithLabelValues(ResultApplied)
 	p.reloads.WithLabelValues(ResultRefused)
-	reg.MustRegister(p.reloads, p.lastApplied, p.agents, p.rules)
+	reg.MustRegister(p.reloads, p.lastApplied, p.agents, p.rules, p.domains)
 	return p
 }
 
