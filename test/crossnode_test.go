@@ -1,7 +1,6 @@
 package test
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,109 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
-
 	"github.com/meshwarden/meshwarden/test/lab"
 	"github.com/meshwarden/meshwarden/userspace/audit"
 )
-
-// crossNet is three network namespaces made by the test: node A (its daemon; the enforcer
-// address the pod reaches), node B (its daemon and a backend) and a pod holding node A's
-// agents. A veth pair joins the pod to node A, another joins node A to node B.
-type crossNet struct {
-	a, b, pod      string // namespace names (under /run/netns)
-	aPodIP, podIP  string // pod link: node A's side, the pod's side
-	aIP, bIP       string // node link: node A's and node B's tunnel addresses
-	backendIP, bLo string // on node B: the backend, and an address of node B's own zone
-}
-
-func newCrossNet(t *testing.T) *crossNet {
-	t.Helper()
-	b := make([]byte, 3)
-	rand.Read(b)
-	id := hex.EncodeToString(b)
-	o := int(b[0])%200 + 20
-	n := &crossNet{
-		a: "mwxa-" + id, b: "mwxb-" + id, pod: "mwxp-" + id,
-		aPodIP: fmt.Sprintf("10.214.%d.1", o), podIP: fmt.Sprintf("10.214.%d.2", o),
-		aIP: fmt.Sprintf("10.215.%d.1", o), bIP: fmt.Sprintf("10.215.%d.2", o),
-		backendIP: fmt.Sprintf("10.215.%d.3", o), bLo: fmt.Sprintf("10.215.%d.4", o),
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	defer netns.Set(orig)
-	h := map[string]netns.NsHandle{}
-	for _, name := range []string{n.a, n.b, n.pod} {
-		ns, err := netns.NewNamed(name) // creates and enters it
-		if err != nil {
-			t.Fatalf("create netns %s: %v", name, err)
-		}
-		h[name] = ns
-		t.Cleanup(func() { ns.Close(); netns.DeleteNamed(name) })
-	}
-	if err := netns.Set(h[n.a]); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []struct{ local, peer, peerNS string }{{"mwx-ap", "mwx-pa", n.pod}, {"mwx-ab", "mwx-ba", n.b}} {
-		if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: v.local}, PeerName: v.peer}); err != nil {
-			t.Fatalf("add veth %s: %v", v.local, err)
-		}
-		peer, err := netlink.LinkByName(v.peer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := netlink.LinkSetNsFd(peer, int(h[v.peerNS])); err != nil {
-			t.Fatalf("move veth %s: %v", v.peer, err)
-		}
-	}
-	configure := func(ns netns.NsHandle, link string, addrs ...string) {
-		nh, err := netlink.NewHandleAt(ns)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nh.Close()
-		for _, name := range []string{"lo", link} {
-			l, err := nh.LinkByName(name)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if name == link {
-				for _, a := range addrs {
-					addr, err := netlink.ParseAddr(a + "/24")
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := nh.AddrAdd(l, addr); err != nil {
-						t.Fatalf("add %s: %v", a, err)
-					}
-				}
-			}
-			if err := nh.LinkSetUp(l); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	configure(h[n.a], "mwx-ap", n.aPodIP)
-	configure(h[n.a], "mwx-ab", n.aIP)
-	configure(h[n.pod], "mwx-pa", n.podIP)
-	configure(h[n.b], "mwx-ba", n.bIP, n.backendIP, n.bLo)
-	return n
-}
-
-func (n *crossNet) in(ns string, argv ...string) []string {
-	return append([]string{"nsenter", "--net=/run/netns/" + ns, "--"}, argv...)
-}
 
 // fileMeasurement is "sha256:<hex>" of a file: what attestation measures for a process running it.
 func fileMeasurement(t *testing.T, path string) string {
@@ -162,15 +65,15 @@ const crossNodePolicy = `security_mesh:
     cgroup: {{.Name}}/enforcer
 `
 
-func crossMesh(t *testing.T, n *crossNet, ns, node, enforcerIP string, tunnelPort int, agents string) *lab.Mesh {
+func crossMesh(t *testing.T, n *lab.CrossNet, ns, node, enforcerIP string, tunnelPort int, agents string) *lab.Mesh {
 	m := lab.New(t, bins)
-	for k, v := range map[string]any{"PodIP": n.podIP, "BackendIP": n.backendIP, "BLocal": n.bLo, "AIP": n.aIP, "BIP": n.bIP,
+	for k, v := range map[string]any{"PodIP": n.PodIP, "BackendIP": n.BackendIP, "BLocal": n.BLo, "AIP": n.AIP, "BIP": n.BIP,
 		"EnforcerIP": enforcerIP, "Tunnel": tunnelPort} {
 		m.Set(k, v)
 	}
 	m.Set("Agents", strings.ReplaceAll(agents, "{{.Name}}", m.Name))
 	m.WritePolicy(crossNodePolicy)
-	m.Launcher = n.in(ns)
+	m.Launcher = n.In(ns)
 	m.RunArgs = []string{"--node", node}
 	return m
 }
@@ -182,30 +85,30 @@ func crossMesh(t *testing.T, n *crossNet, ns, node, enforcerIP string, tunnelPor
 // list holds another binary is refused. A node whose certificate comes from another CA cannot
 // reach node B.
 func TestCrossNodeRequestThroughTheTunnelIsAttestedAndAuditedOnBothNodes(t *testing.T) {
-	n := newCrossNet(t)
+	n := lab.NewCrossNet(t)
 	good := fileMeasurement(t, bins.Client)
 	other := "sha256:" + strings.Repeat("0", 64)
 
-	a := crossMesh(t, n, n.a, "node-a", n.aPodIP, 15008, fmt.Sprintf(
+	a := crossMesh(t, n, n.A, "node-a", n.APodIP, 15008, fmt.Sprintf(
 		"    - {id: good, role: EXECUTOR, zone: pods, cgroup: {{.Name}}/agents/good, attestation: [%q]}\n"+
 			"    - {id: bad, role: EXECUTOR, zone: pods, cgroup: {{.Name}}/agents/bad, attestation: [%q]}", good, other))
 	a.Start()
 	key, cert := activeCA(t, a.Dir)
-	b := crossMesh(t, n, n.b, "node-b", n.bLo, 15008,
+	b := crossMesh(t, n, n.B, "node-b", n.BLo, 15008,
 		"    - {id: local-b, role: EXECUTOR, zone: blocal, cgroup: {{.Name}}/agents/local-b}")
 	b.RunArgs = append(b.RunArgs, "--ca-key", key, "--ca-cert", cert)
 	b.Start()
 
-	srv := exec.Command("nsenter", "--net=/run/netns/"+n.b, "--", "python3", "-m", "http.server", "--bind", n.backendIP, "8080")
+	srv := exec.Command("nsenter", "--net=/run/netns/"+n.B, "--", "python3", "-m", "http.server", "--bind", n.BackendIP, "8080")
 	srv.Dir = t.TempDir()
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	waitInNetns(t, &netPair{node: n.b}, n.backendIP+":8080")
+	waitInNetns(t, &netPair{node: n.B}, n.BackendIP+":8080")
 
-	url := "http://" + n.backendIP + ":8080/"
-	argv := n.in(n.pod, bins.Client, "http", url)
+	url := "http://" + n.BackendIP + ":8080/"
+	argv := n.In(n.Pod, bins.Client, "http", url)
 	r := a.Run(a.Cgroup("agents/good"), argv[0], argv[1:]...)
 	if r.Err != nil || !strings.HasPrefix(r.Out, "200 ") {
 		t.Fatalf("attested agent on node A to the backend on node B: %v %q", r.Err, r.Out)
@@ -214,14 +117,14 @@ func TestCrossNodeRequestThroughTheTunnelIsAttestedAndAuditedOnBothNodes(t *test
 		return rec.Reason == "tunnel_opened" && rec.AgentID == "good"
 	}, "node A's tunnel record of agent good")
 	spiffe := "spiffe://meshwarden.local/ns/local/agent/good"
-	if opened.SPIFFEID != spiffe || opened.ExchangeID == "" || opened.Destination != n.backendIP+":8080" {
+	if opened.SPIFFEID != spiffe || opened.ExchangeID == "" || opened.Destination != n.BackendIP+":8080" {
 		t.Errorf("node A's tunnel record: %+v", opened)
 	}
 	delivered := b.WaitRecord(func(rec audit.Record, _ int) bool {
 		return rec.Reason == "tunnel_delivered" && rec.ExchangeID == opened.ExchangeID
 	}, "node B's record with node A's exchange id")
 	if delivered.SPIFFEID != spiffe || delivered.AgentID != "good" || delivered.Role != "EXECUTOR" ||
-		delivered.Destination != n.backendIP+":8080" || delivered.Source != "spiffe://meshwarden.local/node/node-a" {
+		delivered.Destination != n.BackendIP+":8080" || delivered.Source != "spiffe://meshwarden.local/node/node-a" {
 		t.Errorf("node B's record: %+v", delivered)
 	}
 	req := a.WaitRecord(func(rec audit.Record, _ int) bool {
@@ -248,7 +151,7 @@ func TestCrossNodeRequestThroughTheTunnelIsAttestedAndAuditedOnBothNodes(t *test
 	}
 
 	// A node with its own CA (another mesh) is refused by node B.
-	c := crossMesh(t, n, n.a, "node-c", n.aPodIP, 15009,
+	c := crossMesh(t, n, n.A, "node-c", n.APodIP, 15009,
 		fmt.Sprintf("    - {id: intruder, role: EXECUTOR, zone: pods, cgroup: {{.Name}}/agents/intruder, attestation: [%q]}", good))
 	c.Start()
 	r = c.Run(c.Cgroup("agents/intruder"), argv[0], argv[1:]...)
@@ -272,7 +175,7 @@ func TestCrossNodeRequestThroughTheTunnelIsAttestedAndAuditedOnBothNodes(t *test
 	if err != nil || !strings.Contains(string(out), "revoked spiffe://meshwarden.local/ns/local/agent/good") {
 		t.Fatalf("identity revoke on node B: %v %q", err, out)
 	}
-	argv = n.in(n.pod, bins.Client, "http", url)
+	argv = n.In(n.Pod, bins.Client, "http", url)
 	r = a.Run(a.Cgroup("agents/good"), argv[0], argv[1:]...)
 	if strings.HasPrefix(r.Out, "200 ") {
 		t.Fatalf("revoked agent still reached node B: %q", r.Out)
@@ -280,7 +183,7 @@ func TestCrossNodeRequestThroughTheTunnelIsAttestedAndAuditedOnBothNodes(t *test
 	revoked := b.WaitRecord(func(rec audit.Record, _ int) bool {
 		return rec.Verdict == "DENY" && rec.Reason == "credential_revoked"
 	}, "node B's refusal of the revoked agent")
-	if !strings.Contains(revoked.Message, spiffe) || revoked.Destination != n.backendIP+":8080" {
+	if !strings.Contains(revoked.Message, spiffe) || revoked.Destination != n.BackendIP+":8080" {
 		t.Errorf("node B's revocation record: %+v", revoked)
 	}
 	a.WaitRecord(func(rec audit.Record, _ int) bool {

@@ -2,7 +2,9 @@
 // and prints ratios: connect() rate with and without the programs; 1 kB HTTP requests over
 // keep-alive, redirected through the enforcer vs direct; and 1 kB JSON-RPC tools/call requests
 // over keep-alive, direct vs through the enforcer (deciding only, and deciding, classifying and
-// scrubbing) vs through an nginx reverse proxy. `make bench` runs it (root).
+// scrubbing) vs through an nginx reverse proxy; and 1 kB requests from a pod on node A to a
+// backend on node B through both enforcers and the mutual-TLS tunnel vs straight (network
+// namespaces), with the identity costs. `make bench` runs it (root).
 package main
 
 import (
@@ -55,10 +57,13 @@ const policy = `security_mesh:
 `
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "loadgen" {
+		os.Exit(loadgen(os.Args[2:]))
+	}
 	rounds := flag.Int("rounds", 5, "interleaved rounds per measurement (the median is reported)")
 	connects := flag.Int("connects", 5000, "connect() calls per round")
 	seconds := flag.Float64("seconds", 3, "seconds per HTTP round")
-	parts := flag.String("parts", "connect,http,rpc", "what to measure: connect, http (issue 2), rpc (issue 3)")
+	parts := flag.String("parts", "connect,http,rpc,crossnode", "what to measure: connect, http (issue 2), rpc (issue 3), crossnode (issue 4)")
 	auditDir := flag.String("audit-dir", "", "directory of the daemon's audit log (default: its state directory); e.g. /dev/shm to take fsync cost out")
 	daemonEnv := flag.String("daemon-env", "", "environment for the daemon only, e.g. GOMAXPROCS=1,GOGC=200")
 	flag.Parse()
@@ -81,6 +86,16 @@ func run(r *runner, rounds, connects int, seconds float64, parts []string, audit
 	if err != nil {
 		r.Fatalf("%v", err)
 	}
+	if slices.ContainsFunc(parts, func(p string) bool { return p == "connect" || p == "http" || p == "rpc" }) {
+		runLocal(r, bins, rounds, connects, seconds, parts, auditDir, daemonEnv)
+	}
+	if slices.Contains(parts, "crossnode") {
+		benchCrossNode(r, bins, rounds, seconds, auditDir, daemonEnv)
+	}
+}
+
+// runLocal measures the single-node parts on one daemon in the host's namespace.
+func runLocal(r *runner, bins lab.Binaries, rounds, connects int, seconds float64, parts []string, auditDir, daemonEnv string) {
 	m := lab.New(r, bins)
 	if auditDir != "" {
 		dir, err := os.MkdirTemp(auditDir, "mwbench-audit-")
