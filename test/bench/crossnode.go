@@ -48,7 +48,7 @@ const crossPolicy = `security_mesh:
 // benchCrossNode measures 1 kB requests from a pod agent on node A to a backend on node B
 // through both enforcers and the tunnel vs straight to node B (same pod, an ALLOWed zone): at
 // a fixed 1,000 requests/s (open loop) and closed loop; then the identity micro-benchmarks.
-func benchCrossNode(r *runner, bins lab.Binaries, rounds int, seconds float64, auditDir, daemonEnv string) {
+func benchCrossNode(r *lab.Runner, bins lab.Binaries, rounds int, seconds float64, auditDir, daemonEnv string) {
 	n := lab.NewCrossNet(r)
 	n.Route(r)
 	mesh := func(ns, node, enforcerIP string) *lab.Mesh {

@@ -67,16 +67,13 @@ func main() {
 	auditDir := flag.String("audit-dir", "", "directory of the daemon's audit log (default: its state directory); e.g. /dev/shm to take fsync cost out")
 	daemonEnv := flag.String("daemon-env", "", "environment for the daemon only, e.g. GOMAXPROCS=1,GOGC=200")
 	flag.Parse()
-	r := &runner{}
-	code := 0
-	func() {
-		defer r.finish(&code)
+	r := &lab.Runner{Name: "bench"}
+	os.Exit(r.Run(func() {
 		run(r, *rounds, *connects, *seconds, strings.Split(*parts, ","), *auditDir, *daemonEnv)
-	}()
-	os.Exit(code)
+	}))
 }
 
-func run(r *runner, rounds, connects int, seconds float64, parts []string, auditDir, daemonEnv string) {
+func run(r *lab.Runner, rounds, connects int, seconds float64, parts []string, auditDir, daemonEnv string) {
 	dir, err := os.MkdirTemp("", "mwbench-bin-")
 	if err != nil {
 		r.Fatalf("%v", err)
@@ -95,7 +92,7 @@ func run(r *runner, rounds, connects int, seconds float64, parts []string, audit
 }
 
 // runLocal measures the single-node parts on one daemon in the host's namespace.
-func runLocal(r *runner, bins lab.Binaries, rounds, connects int, seconds float64, parts []string, auditDir, daemonEnv string) {
+func runLocal(r *lab.Runner, bins lab.Binaries, rounds, connects int, seconds float64, parts []string, auditDir, daemonEnv string) {
 	m := lab.New(r, bins)
 	if auditDir != "" {
 		dir, err := os.MkdirTemp(auditDir, "mwbench-audit-")
@@ -130,7 +127,7 @@ func runLocal(r *runner, bins lab.Binaries, rounds, connects int, seconds float6
 	}
 }
 
-func benchConnect(r *runner, m *lab.Mesh, bins lab.Binaries, rounds, connects int) {
+func benchConnect(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds, connects int) {
 	sink := acceptSink(r, "127.0.0.2:0")
 	deny := "127.0.0.4:" + strings.Split(sink, ":")[1]
 
@@ -154,7 +151,7 @@ func benchConnect(r *runner, m *lab.Mesh, bins lab.Binaries, rounds, connects in
 	}
 }
 
-func benchHTTP(r *runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs string) {
+func benchHTTP(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs string) {
 	direct := "http://" + lab.Backend(r, "127.0.0.2:0", "direct") + "/bench"
 	redirected := "http://" + lab.Backend(r, "127.0.0.3:0", "inspected") + "/bench"
 	for _, conc := range []string{"1", "16"} {
@@ -179,7 +176,7 @@ func benchHTTP(r *runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs strin
 }
 
 // acceptSink accepts and drops connections on addr; it returns the bound address.
-func acceptSink(r *runner, addr string) string {
+func acceptSink(r *lab.Runner, addr string) string {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		r.Fatalf("%v", err)
@@ -198,7 +195,7 @@ func acceptSink(r *runner, addr string) string {
 }
 
 // field reads key=value from a client's output.
-func field(r *runner, res lab.Result, key string) float64 {
+func field(r *lab.Runner, res lab.Result, key string) float64 {
 	if res.Err != nil {
 		r.Fatalf("client failed: %v: %s", res.Err, res.Out)
 	}
@@ -219,43 +216,4 @@ func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-// runner is the lab's owner for a program: Fatalf stops the run, cleanups run at the end.
-type runner struct {
-	cleanups []func()
-	failed   bool
-}
-
-type fatal struct{ msg string }
-
-func (r *runner) Helper()                         {}
-func (r *runner) Logf(format string, args ...any) {}
-func (r *runner) Failed() bool                    { return r.failed }
-func (r *runner) Cleanup(f func())                { r.cleanups = append(r.cleanups, f) }
-func (r *runner) Errorf(format string, args ...any) {
-	r.failed = true
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-}
-func (r *runner) Fatalf(format string, args ...any) {
-	r.failed = true
-	panic(fatal{fmt.Sprintf(format, args...)})
-}
-
-// finish runs the cleanups (last first) and turns a Fatalf into exit status 1.
-func (r *runner) finish(code *int) {
-	if p := recover(); p != nil {
-		f, ok := p.(fatal)
-		if !ok {
-			panic(p)
-		}
-		fmt.Fprintln(os.Stderr, "bench:", f.msg)
-		*code = 1
-	}
-	for i := len(r.cleanups) - 1; i >= 0; i-- {
-		r.cleanups[i]()
-	}
-	if r.failed {
-		*code = 1
-	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/meshwarden/meshwarden/test/lab"
 )
 
 // nginxConf is an nginx reverse proxy on loopback that keeps connections to its upstream
@@ -42,7 +44,7 @@ http {
 // startNginx runs nginx (Debian's nginx or nginx-light) as a reverse proxy on listen to
 // upstream, with its configuration, pid file, logs and temporary files in a directory of its
 // own, and stops it at the end of the run. It returns false when nginx is not installed.
-func startNginx(r *runner, listen, upstream string) bool {
+func startNginx(r *lab.Runner, listen, upstream string) bool {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		return false

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/meshwarden/meshwarden/test/lab"
 )
 
 // rpcAnswerText is the text of every tools/call result: with the envelope, about 1 kB.
@@ -15,7 +17,7 @@ var rpcAnswerText = strings.Repeat("document 17: revenue grew in every region. "
 
 // rpcBackend serves JSON-RPC on addr (ip:0 picks a port): every call is answered with a
 // tools/call result of about 1 kB under the call's id. It returns the bound address.
-func rpcBackend(r *runner, addr string) string {
+func rpcBackend(r *lab.Runner, addr string) string {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		r.Fatalf("%v", err)

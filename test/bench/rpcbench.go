@@ -14,7 +14,7 @@ import (
 // tools), and through an nginx reverse proxy (in the ALLOW zone, keeping its upstream
 // connections alive). Every variant talks to an identical server; the rounds interleave the
 // variants and the median of each is reported, with ratios to direct measured in the same run.
-func benchRPC(r *runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs string) {
+func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs string) {
 	direct := rpcBackend(r, "127.0.0.2:0")
 	variants := []struct{ name, url string }{
 		{"direct", "http://" + direct + "/mcp"},

@@ -48,16 +48,12 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r := &runner{}
-	code := 0
-	func() {
-		defer r.finish(&code)
-		run(ctx, r, o)
-	}()
-	os.Exit(code)
+	// The lab's log lines (the daemon's own warnings and errors) go to stderr.
+	r := &lab.Runner{Name: "agentleak", Log: os.Stderr}
+	os.Exit(r.Run(func() { run(ctx, r, o) }))
 }
 
-func run(ctx context.Context, r *runner, o options) {
+func run(ctx context.Context, r *lab.Runner, o options) {
 	all, err := agentleak.Load(o.scenarios)
 	if err != nil {
 		r.Fatalf("%v", err)
@@ -144,7 +140,7 @@ func verifyAudit(ctx context.Context, w io.Writer, meshwarden, log string) {
 }
 
 // copyFile copies src to dst.
-func copyFile(r *runner, src, dst string) {
+func copyFile(r *lab.Runner, src, dst string) {
 	data, err := os.ReadFile(src)
 	if err == nil {
 		err = os.WriteFile(dst, data, 0o600)
