@@ -40,6 +40,21 @@ func connectRate(n int, addr string) error {
 // httpBench POSTs a size-byte body over conc keep-alive connections for d.
 func httpBench(d time.Duration, conc int, url string, size int) error {
 	body := bytes.Repeat([]byte("x"), size)
+	return closedLoop(d, conc, func(c *http.Client, _, _ int) error {
+		resp, err := c.Post(url, "application/octet-stream", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
+	})
+}
+
+// closedLoop runs one(client, worker, i) back to back on conc workers sharing conc keep-alive
+// connections for d, i counting each worker's requests; it stops at the first error and
+// prints the request rate and the 50th and 99th percentile latencies.
+func closedLoop(d time.Duration, conc int, one func(c *http.Client, worker, i int) error) error {
 	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}
 	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	deadline := time.Now().Add(d)
@@ -49,19 +64,12 @@ func httpBench(d time.Duration, conc int, url string, size int) error {
 		errs error
 		wg   sync.WaitGroup
 	)
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for w := range conc {
+		wg.Go(func() {
 			var mine []time.Duration
-			for time.Now().Before(deadline) {
+			for i := 0; time.Now().Before(deadline); i++ {
 				t0 := time.Now()
-				resp, err := c.Post(url, "application/octet-stream", bytes.NewReader(body))
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				if err != nil {
+				if err := one(c, w, i); err != nil {
 					mu.Lock()
 					errs = errors.Join(errs, err)
 					mu.Unlock()
@@ -72,7 +80,7 @@ func httpBench(d time.Duration, conc int, url string, size int) error {
 			mu.Lock()
 			lats = append(lats, mine...)
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
 	if errs != nil {
