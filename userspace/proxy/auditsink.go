@@ -49,9 +49,27 @@ func (s *Server) auditMessage(r audit.Record) {
 	s.batch.add(r)
 }
 
-// auditDurable writes a message record and returns once it is durable: for domains whose
-// policy says audit_before_forward. An error means the request must not be forwarded.
+// auditDurable writes a record (a message record unless r.Kind says otherwise) and returns
+// once it is durable: for domains whose policy says audit_before_forward. An error means the
+// request must not be forwarded.
 func (s *Server) auditDurable(r audit.Record) error {
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	if r.Kind == "" {
+		r.Kind = audit.KindMessage
+	}
+	r.Transport = "tcp"
+	if r.Time.IsZero() {
+		r.Time = time.Now()
+	}
+	return s.cfg.Audit.Write(r)
+}
+
+// auditQueued hands a message record straight to the sink (queued when it is a Submitter),
+// bypassing the batcher, so that a durable record written after it (auditDurable) follows it
+// in the log.
+func (s *Server) auditQueued(r audit.Record) error {
 	if s.cfg.Audit == nil {
 		return nil
 	}
@@ -60,5 +78,5 @@ func (s *Server) auditDurable(r audit.Record) error {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
-	return s.cfg.Audit.Write(r)
+	return s.write(r)
 }

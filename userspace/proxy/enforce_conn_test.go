@@ -220,8 +220,8 @@ func TestAuditBeforeForwardRefusesWhatCannotBeAuditedFirst(t *testing.T) {
 	h := startEnforcer(t, upstream, policy, func(c *proxy.Config) { c.Audit = failingSink{} })
 	resp, body := post(t, h.httpClient(t), "http://"+upstream.String()+"/mcp", `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`)
 	m := decodeRPC(t, body)
-	if resp.StatusCode != 200 || m.Error == nil || m.Error.Data["reason"] != "audit_failed" {
-		t.Fatalf("answer %d %s, want a JSON-RPC refusal audit_failed", resp.StatusCode, body)
+	if resp.StatusCode != 200 || m.Error == nil || m.Error.Data["reason"] != "audit_unavailable" {
+		t.Fatalf("answer %d %s, want a JSON-RPC refusal audit_unavailable", resp.StatusCode, body)
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the request was forwarded unaudited")

@@ -81,8 +81,8 @@ func (t *txn) inspect() *reply {
 		req.Header.Del("Accept-Encoding") // answers must come back in a form the enforcer reads
 	}
 	if dom.AuditBeforeForward {
-		if err := t.auditMessagesDurably(b.Messages); err != nil {
-			r := t.policyRefusal(reasonAuditFailed, "the audit record could not be made durable before forwarding", http.StatusServiceUnavailable)
+		if err := t.auditDecisionDurably(b.Messages); err != nil {
+			r := t.policyRefusal(reasonAuditUnavailable, "the audit record could not be made durable before forwarding", http.StatusServiceUnavailable)
 			return &r
 		}
 		return nil

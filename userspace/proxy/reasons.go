@@ -17,8 +17,8 @@ const (
 // Reason codes of refusals the enforcer gives itself, beside the decision engine's (pep.Reason).
 // The connection goes on unless the refusal says it closes.
 const (
-	reasonNoEngine        = "no_policy_engine" // 503: no policy is in force; closes
-	reasonAuditFailed     = "audit_failed"     // 503: audit_before_forward records not durable
-	reasonUpstreamFailed  = "upstream_failed"  // 502: the destination could not be reached or failed before answering
-	reasonPseudonymFailed = "pseudonym_failed" // 503: a pseudonym collided, or the flow could not be set up
+	reasonNoEngine         = "no_policy_engine"  // 503: no policy is in force; closes
+	reasonAuditUnavailable = "audit_unavailable" // 503: audit_before_forward records not durable
+	reasonUpstreamFailed   = "upstream_failed"   // 502: the destination could not be reached or failed before answering
+	reasonPseudonymFailed  = "pseudonym_failed"  // 503: a pseudonym collided, or the flow could not be set up
 )

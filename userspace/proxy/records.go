@@ -3,10 +3,10 @@ package proxy
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"slices"
 	"time"
 
+	"github.com/meshwarden/meshwarden/policy"
 	"github.com/meshwarden/meshwarden/userspace/audit"
 	"github.com/meshwarden/meshwarden/userspace/classify"
 	"github.com/meshwarden/meshwarden/userspace/pep"
@@ -70,7 +70,7 @@ func (t *txn) messageRecord(m *protocol.Message, verdict, reason string) audit.R
 // the audit log is woken once per exchange rather than once per message.
 func (t *txn) auditMessages(ms []protocol.Message, verdict, reason string) {
 	for i := range ms {
-		if ms[i].Partial {
+		if ms[i].Partial || !t.recordsMessage(&ms[i], verdict) {
 			continue
 		}
 		t.pending = append(t.pending, t.messageRecord(&ms[i], verdict, reason))
@@ -91,16 +91,44 @@ func (t *txn) writeRecord(rec audit.Record) {
 	t.c.srv.audit(rec)
 }
 
-// auditMessagesDurably writes the message records of a request before it is forwarded, for
-// domains with audit_before_forward: an error means the request must not go.
-func (t *txn) auditMessagesDurably(ms []protocol.Message) error {
-	var errs []error
+// outputOnly reports whether the exchange is audited at OUTPUT_ONLY: its domain asks for it
+// (audit_level), or global.audit_scope caps every domain at it. Before the decision (no
+// domain), the exchange is audited fully.
+func (t *txn) outputOnly() bool {
+	if t.domain == nil {
+		return false
+	}
+	if t.domain.AuditLevel == policy.AuditOutputOnly {
+		return true
+	}
+	return t.eng != nil && t.eng.Policy().Global.AuditScope == policy.AuditOutputOnly
+}
+
+// recordsMessage reports whether a message gets its own record: every message at FULL_MESH; at
+// OUTPUT_ONLY only final_output messages and refused ones (refusals are always recorded). The
+// exchange's request record, with its verdict and reasons, is written at either level.
+func (t *txn) recordsMessage(m *protocol.Message, verdict string) bool {
+	return verdict == verdictDeny || m.Channel == protocol.ChannelFinalOutput || !t.outputOnly()
+}
+
+// auditDecisionDurably writes, before a request is forwarded, the records of its messages (as
+// the audit level keeps them) and its decision record, and returns once the decision record is
+// durable: for domains with audit_before_forward. The message records are queued ahead of it
+// on the same log, which commits in order, so one commit (one fsync) covers them all. An error
+// means the request must not go.
+func (t *txn) auditDecisionDurably(ms []protocol.Message) error {
 	for i := range ms {
-		if err := t.c.srv.auditDurable(t.messageRecord(&ms[i], verdictRedirect, "")); err != nil {
-			errs = append(errs, err)
+		if ms[i].Partial || !t.recordsMessage(&ms[i], verdictRedirect) {
+			continue
+		}
+		if err := t.c.srv.auditQueued(t.messageRecord(&ms[i], verdictRedirect, "")); err != nil {
+			return err
 		}
 	}
-	return errors.Join(errs...)
+	d := t.record()
+	d.Kind, d.Status, d.BytesOut, d.DurationNS = audit.KindDecision, 0, 0, 0
+	d.Message = "forward after durable audit (audit_before_forward)"
+	return t.c.srv.auditDurable(d)
 }
 
 // noteDecision adds what a decision found and scrubbed to the exchange record: findings by
