@@ -180,7 +180,7 @@ func TestAuditBeforeForwardRefusesWhenTheAuditDiskIsFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", fs).CombinedOutput(); err != nil {
-		t.Skipf("mount tmpfs: %v %s", err, out)
+		t.Fatalf("mount tmpfs (the test needs root): %v %s", err, out)
 	}
 	// Registered before the mesh, so that it runs after the mesh has stopped (cleanups run last first).
 	t.Cleanup(func() {
