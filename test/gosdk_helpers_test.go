@@ -1,7 +1,6 @@
 package test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -95,121 +94,17 @@ func newGoSDKWorld(t *testing.T) *lab.Mesh {
 	return m
 }
 
-// sdkEvent is one line a Go SDK agent printed.
-type sdkEvent struct {
-	T         int64             `json:"t"`
-	Event     string            `json:"event"`
-	Op        string            `json:"op"`
-	Name      string            `json:"name"`
-	Dir       string            `json:"dir"`
-	Status    int               `json:"status"`
-	Method    string            `json:"method"`
-	URL       string            `json:"url"`
-	Headers   map[string]string `json:"headers"`
-	Message   json.RawMessage   `json:"message"`
-	Result    json.RawMessage   `json:"result"`
-	Error     *sdkError         `json:"error"`
-	Progress  float64           `json:"progress"`
-	SessionID string            `json:"sessionId"`
-	Protocol  string            `json:"protocolVersion"`
-	// OpenAI agent
-	Content   string           `json:"content"`
-	Reasoning string           `json:"reasoning"`
-	ToolCalls []map[string]any `json:"tool_calls"`
-	Finish    string           `json:"finish_reason"`
-	Raw       string           `json:"-"`
-}
-
-type sdkError struct {
-	Message    string          `json:"message"`
-	Code       json.RawMessage `json:"code"`
-	RPCMessage string          `json:"rpcMessage"`
-	Data       json.RawMessage `json:"data"`
-	Status     int             `json:"status"`
-	Type       string          `json:"type"`
-	APIMessage string          `json:"apiMessage"`
-	Stream     string          `json:"streamError"`
-	RawBody    json.RawMessage `json:"raw"`
-}
-
-type sdkRun struct {
-	lab.Result
-	Events []sdkEvent
-}
+// clientEvent is one line a Go SDK agent printed.
 
 // runAgent runs a Go SDK agent inside an agent's cgroup and parses what it printed.
-func runAgent(t *testing.T, m *lab.Mesh, agent, bin string, args ...string) *sdkRun {
+func runAgent(t *testing.T, m *lab.Mesh, agent, bin string, args ...string) *clientRun {
 	t.Helper()
 	res := m.Run(m.Cgroup("agents/"+agent), bin, args...)
-	r := &sdkRun{Result: res}
-	sc := bufio.NewScanner(strings.NewReader(res.Out))
-	sc.Buffer(make([]byte, 1<<16), 1<<22)
-	for sc.Scan() {
-		var e sdkEvent
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Event != "" {
-			e.Raw = sc.Text()
-			r.Events = append(r.Events, e)
-		}
-	}
+	r := parseClientRun(res)
 	if res.Err != nil || r.last("done") == nil {
-		t.Fatalf("%s as %s did not finish: %v\n%s", filepath.Base(bin), agent, res.Err, clipText(res.Out))
+		t.Fatalf("%s as %s did not finish: %v\n%s", filepath.Base(bin), agent, res.Err, clip(res.Out))
 	}
 	return r
-}
-
-func (r *sdkRun) all(event string) []sdkEvent {
-	var out []sdkEvent
-	for _, e := range r.Events {
-		if e.Event == event {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func (r *sdkRun) last(event string) *sdkEvent {
-	all := r.all(event)
-	if len(all) == 0 {
-		return nil
-	}
-	return &all[len(all)-1]
-}
-
-// outcomes returns the result and error events of op (and name, when given), in order.
-func (r *sdkRun) outcomes(op, name string) []sdkEvent {
-	var out []sdkEvent
-	for _, e := range r.Events {
-		if (e.Event == "result" || e.Event == "error") && e.Op == op && (name == "" || e.Name == name) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func (r *sdkRun) result(t *testing.T, op, name string) sdkEvent {
-	t.Helper()
-	got := r.outcomes(op, name)
-	if len(got) != 1 || got[0].Event != "result" {
-		t.Fatalf("%s %s: want one result, got %s\nagent output:\n%s", op, name, rawEvents(got), clipText(r.Out))
-	}
-	return got[0]
-}
-
-func (r *sdkRun) refused(t *testing.T, op, name string) sdkError {
-	t.Helper()
-	got := r.outcomes(op, name)
-	if len(got) != 1 || got[0].Event != "error" || got[0].Error == nil {
-		t.Fatalf("%s %s: want the SDK to raise a refusal, got %s\nagent output:\n%s", op, name, rawEvents(got), clipText(r.Out))
-	}
-	return *got[0].Error
-}
-
-func rawEvents(es []sdkEvent) string {
-	var out []string
-	for _, e := range es {
-		out = append(out, e.Raw)
-	}
-	return "[" + strings.Join(out, ", ") + "]"
 }
 
 // received is what an in-process server recorded of one HTTP request.
@@ -366,7 +261,7 @@ func waitRecords(t *testing.T, m *lab.Mesh, pid int, checks map[string]func(audi
 				b.Write(j)
 				b.WriteByte('\n')
 			}
-			t.Errorf("audit records of pid %d: missing %s\nrecords:\n%s", pid, strings.Join(missing, "; "), clipText(b.String()))
+			t.Errorf("audit records of pid %d: missing %s\nrecords:\n%s", pid, strings.Join(missing, "; "), clip(b.String()))
 			return recs
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -400,14 +295,6 @@ func rpcIDs(body []byte, responses bool) []string {
 		out = append(out, fmt.Sprint(id))
 	}
 	return out
-}
-
-func clipText(s string) string {
-	const max = 12000
-	if len(s) > max {
-		return s[:max] + fmt.Sprintf("... (%d more bytes)", len(s)-max)
-	}
-	return s
 }
 
 func mustJSONText(v any) string {

@@ -41,7 +41,7 @@ func TestMCPGoSDKSessionCallsArriveScrubbedRedactedWithPseudonymsAndStreamEventB
 	// Allowed calls work, unchanged in meaning.
 	conn := r.last("connected")
 	if conn == nil || conn.Protocol != "2025-11-25" {
-		t.Fatalf("the MCP client did not connect: %+v\n%s", conn, clipText(r.Out))
+		t.Fatalf("the MCP client did not connect: %+v\n%s", conn, clip(r.Out))
 	}
 	var tools struct{ Tools []struct{ Name string } }
 	_ = json.Unmarshal(r.result(t, "list", "").Result, &tools)
@@ -62,7 +62,7 @@ func TestMCPGoSDKSessionCallsArriveScrubbedRedactedWithPseudonymsAndStreamEventB
 	// SDK when the server sends it, 400 ms apart, not with the result.
 	progress := r.all("progress")
 	if len(progress) != 3 {
-		t.Errorf("progress notifications: got %d, want 3: %s", len(progress), rawEvents(progress))
+		t.Errorf("progress notifications: got %d, want 3: %s", len(progress), rawOf(progress))
 	} else if gap := progress[1].T - progress[0].T; gap < 250 {
 		t.Errorf("progress 1 and 2 arrived %d ms apart, sent 400 ms apart: the stream was buffered", gap)
 	} else if gap := count.T - progress[0].T; gap < 800 {
@@ -173,7 +173,7 @@ func TestMCPGoSDKStatelessRevisionKeepsMcpMethodAndNameInStepWithRedactedBodies(
 		`{"op":"call","name":"lookup_customer","arguments":{"customer_id":"c-7"}}`)
 	conn := r.last("connected")
 	if conn == nil || conn.Protocol != protocol.MCPStatelessVersion {
-		t.Fatalf("connected %+v, want the stateless revision %s\n%s", conn, protocol.MCPStatelessVersion, clipText(r.Out))
+		t.Fatalf("connected %+v, want the stateless revision %s\n%s", conn, protocol.MCPStatelessVersion, clip(r.Out))
 	}
 	if got := mcpToolText(t, r.result(t, "call", "echo").Result); got != `{"text":"ssn [redacted:ssn] here"}` {
 		t.Errorf("echo through the enforcer: %s", got)
@@ -212,7 +212,7 @@ func TestMCPGoSDKRefusalsReachTheClientAsJSONRPCErrorsWithTheirReason(t *testing
 	m := newGoSDKWorld(t)
 	srv := startMCPGoServer(t, "127.0.0.2", false)
 	unmapped := startMCPGoServer(t, "127.0.0.7", false)
-	wantRefusal := func(what string, e sdkError, reason string) {
+	wantRefusal := func(what string, e clientError, reason string) {
 		t.Helper()
 		var code int
 		if err := json.Unmarshal(e.Code, &code); err != nil || code != protocol.CodePolicyRefusal {
@@ -239,7 +239,7 @@ func TestMCPGoSDKRefusalsReachTheClientAsJSONRPCErrorsWithTheirReason(t *testing
 		`{"op":"call","name":"echo","arguments":{"text":"clean call after the refusals"}}`)
 	echoes := r.outcomes("call", "echo")
 	if len(echoes) != 3 || echoes[0].Error == nil || echoes[1].Error == nil || echoes[2].Error != nil {
-		t.Fatalf("echo outcomes: %s", rawEvents(echoes))
+		t.Fatalf("echo outcomes: %s", rawOf(echoes))
 	}
 	wantRefusal("canary prefix", *echoes[0].Error, "classification_block")
 	wantRefusal("password field", *echoes[1].Error, "classification_block")

@@ -23,7 +23,7 @@ func TestOpenAIGoSDKChatToolCallsAndReasoningAreRedactedScrubbedAndLabelled(t *t
 
 	results := r.outcomes("chat", "")
 	if len(results) != 3 {
-		t.Fatalf("chat outcomes: %s", rawEvents(results))
+		t.Fatalf("chat outcomes: %s", rawOf(results))
 	}
 	for i, e := range results {
 		if e.Event != "result" {
@@ -109,7 +109,7 @@ func TestOpenAIGoSDKStreamedChunksArriveOneByOneRedactedAndTheStreamIsAuditedWho
 	}
 	chunks := r.all("chunk")
 	if len(chunks) < 6 {
-		t.Fatalf("%d chunks: %s", len(chunks), rawEvents(chunks))
+		t.Fatalf("%d chunks: %s", len(chunks), rawOf(chunks))
 	}
 	// The server sends a chunk every 250 ms: the client must get them as they come.
 	for i := 2; i < len(chunks); i++ {
@@ -137,7 +137,7 @@ func TestOpenAIGoSDKStreamedChunksArriveOneByOneRedactedAndTheStreamIsAuditedWho
 func TestOpenAIGoSDKRefusalsArriveAsAPIErrorsWithTheirReason(t *testing.T) {
 	m := newGoSDKWorld(t)
 	llm := startLLMServer(t, "127.0.0.8")
-	wantAPIRefusal := func(what string, e sdkError, status int, reason string) {
+	wantAPIRefusal := func(what string, e clientError, status int, reason string) {
 		t.Helper()
 		var code string
 		_ = json.Unmarshal(e.Code, &code)
@@ -155,7 +155,7 @@ func TestOpenAIGoSDKRefusalsArriveAsAPIErrorsWithTheirReason(t *testing.T) {
 		`{"op":"chat","user":"a clean question"}`)
 	outcomes := r.outcomes("chat", "")
 	if len(outcomes) != 3 || outcomes[0].Error == nil || outcomes[1].Error == nil || outcomes[2].Error != nil {
-		t.Fatalf("chat outcomes: %s", rawEvents(outcomes))
+		t.Fatalf("chat outcomes: %s", rawOf(outcomes))
 	}
 	wantAPIRefusal("canary in the prompt", *outcomes[0].Error, 403, "classification_block")
 	wantAPIRefusal("canary in the answer", *outcomes[1].Error, 403, "classification_block")

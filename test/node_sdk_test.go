@@ -296,38 +296,7 @@ func (s *nodeServer) kind(k string) []serverRecord {
 	return out
 }
 
-// nodeError is an SDK error as a client printed it.
-type nodeError struct {
-	Class        string          `json:"class"`
-	Name         string          `json:"name"`
-	Message      string          `json:"message"`
-	Code         json.RawMessage `json:"code"`         // McpError's JSON-RPC code
-	EnvelopeCode json.RawMessage `json:"envelopeCode"` // the A2A SDK's JSON-RPC code
-	Data         json.RawMessage `json:"data"`
-	SDKReason    string          `json:"sdkReason"` // the A2A SDK's classification (TASK_NOT_FOUND, ...)
-	Cause        *nodeError      `json:"cause"`
-}
-
-// nodeEvent is one line a Node client printed.
-type nodeEvent struct {
-	T         int64             `json:"t"` // ms since the client started
-	Event     string            `json:"event"`
-	Op        string            `json:"op"`
-	Name      string            `json:"name"`
-	Dir       string            `json:"dir"`
-	Status    int               `json:"status"`
-	Method    string            `json:"method"`
-	URL       string            `json:"url"`
-	Headers   map[string]string `json:"headers"`
-	Message   json.RawMessage   `json:"message"`
-	Result    json.RawMessage   `json:"result"`
-	Error     *nodeError        `json:"error"`
-	Progress  float64           `json:"progress"`
-	SessionID string            `json:"sessionId"`
-	Proto     string            `json:"proto"`
-	a2aSummary
-	Raw string `json:"-"`
-}
+// clientError is an SDK error as a client printed it.
 
 // a2aSummary is what the A2A client prints of a task, message, or stream event.
 type a2aSummary struct {
@@ -346,83 +315,21 @@ type a2aSummary struct {
 	Metadata      map[string]any `json:"metadata"`
 }
 
-type nodeRun struct {
-	lab.Result
-	Events []nodeEvent
-}
-
 // client runs script inside the agent's cgroup and parses what it printed.
-func (w *nodeWorld) client(t *testing.T, agent, script string, args ...string) *nodeRun {
+func (w *nodeWorld) client(t *testing.T, agent, script string, args ...string) *clientRun {
 	t.Helper()
 	res := w.Run(w.Cgroup("agents/"+agent), "node", append([]string{filepath.Join(w.dir, script)}, args...)...)
-	r := &nodeRun{Result: res}
-	for _, l := range strings.Split(res.Out, "\n") {
-		var e nodeEvent
-		if json.Unmarshal([]byte(l), &e) == nil && e.Event != "" {
-			e.Raw = l
-			r.Events = append(r.Events, e)
-		}
-	}
+	r := parseClientRun(res)
 	if res.Err != nil || r.last("done") == nil {
 		t.Fatalf("%s as %s did not finish: %v\n%s", script, agent, res.Err, clip(res.Out))
 	}
 	return r
 }
 
-func (r *nodeRun) all(event string) []nodeEvent {
-	var out []nodeEvent
-	for _, e := range r.Events {
-		if e.Event == event {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func (r *nodeRun) last(event string) *nodeEvent {
-	all := r.all(event)
-	if len(all) == 0 {
-		return nil
-	}
-	return &all[len(all)-1]
-}
-
-// outcomes returns the result and error events of operation op (and tool or name, when
-// given), in order.
-func (r *nodeRun) outcomes(op, name string) []nodeEvent {
-	var out []nodeEvent
-	for _, e := range r.Events {
-		if (e.Event == "result" || e.Event == "error") && e.Op == op && (name == "" || e.Name == name) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// result returns the one successful outcome of op, failing the test otherwise.
-func (r *nodeRun) result(t *testing.T, op, name string) nodeEvent {
-	t.Helper()
-	got := r.outcomes(op, name)
-	if len(got) != 1 || got[0].Event != "result" {
-		t.Fatalf("%s %s: want one result, got %d outcomes: %s\nclient output:\n%s", op, name, len(got), rawOf(got), clip(r.Out))
-	}
-	return got[0]
-}
-
-// refused returns the one error outcome of op, failing the test when op succeeded.
-func (r *nodeRun) refused(t *testing.T, op, name string) nodeError {
-	t.Helper()
-	got := r.outcomes(op, name)
-	if len(got) != 1 || got[0].Event != "error" || got[0].Error == nil {
-		t.Fatalf("%s %s: want the SDK to raise a refusal, got %s\nclient output:\n%s", op, name, rawOf(got), clip(r.Out))
-	}
-	return *got[0].Error
-}
-
-// sdkErrorCodes are the JSON-RPC error codes MCP and A2A give a meaning of their own: a refusal
+// clientErrorCodes are the JSON-RPC error codes MCP and A2A give a meaning of their own: a refusal
 // under one of them is mistaken for that error by the SDKs (the A2A SDK turns -32001 into a
 // TaskNotFoundError; MCP's -32001 is RequestTimeout, which agents retry).
-var sdkErrorCodes = []int{
+var clientErrorCodes = []int{
 	-32700, -32600, -32601, -32602, -32603, // JSON-RPC 2.0
 	-32000, -32001, -32042, // MCP: ConnectionClosed, RequestTimeout, UrlElicitationRequired
 	-32002, -32003, -32004, -32005, -32006, -32007, -32008, -32009, // A2A: TaskNotCancelable ... VersionNotSupported
@@ -432,7 +339,7 @@ var sdkErrorCodes = []int{
 // integer code that is none of the protocols' own, the reason in the message, and the reason in
 // the error's data. A refusal carried inside an SSE stream may arrive as the cause of the error
 // the SDK raised.
-func wantJSONRPCRefusal(t *testing.T, what string, e nodeError, reason string) {
+func wantJSONRPCRefusal(t *testing.T, what string, e clientError, reason string) {
 	t.Helper()
 	if len(e.Code) == 0 && len(e.EnvelopeCode) == 0 && len(e.Data) == 0 && e.Cause != nil {
 		e = *e.Cause
@@ -444,7 +351,7 @@ func wantJSONRPCRefusal(t *testing.T, what string, e nodeError, reason string) {
 	var code int
 	if err := json.Unmarshal(raw, &code); err != nil {
 		t.Errorf("%s: the SDK raised %s %q without a JSON-RPC error code: not parsed as a JSON-RPC error", what, e.Class, e.Message)
-	} else if slices.Contains(sdkErrorCodes, code) {
+	} else if slices.Contains(clientErrorCodes, code) {
 		t.Errorf("%s: refusal code %d is one MCP or A2A gives its own meaning: the SDK took it for %s (%s)", what, code, e.Name, e.SDKReason)
 	}
 	if !strings.Contains(e.Message, reason) {
@@ -525,7 +432,7 @@ func checkRequestHeadersScrubbed(t *testing.T, srv *nodeServer) {
 
 // checkResponseHeadersScrubbed checks every HTTP response a client received: no server
 // software headers (Express sends X-Powered-By), Date coarsened to the minute, not removed.
-func checkResponseHeadersScrubbed(t *testing.T, r *nodeRun) {
+func checkResponseHeadersScrubbed(t *testing.T, r *clientRun) {
 	t.Helper()
 	resps := r.all("http")
 	if len(resps) == 0 {
@@ -600,7 +507,7 @@ func jsonrpcIDs(body json.RawMessage, responses bool) []string {
 
 // checkIDsPseudonymised checks that the client sent requests and got each answer under its own
 // ids while the server never received one of them.
-func checkIDsPseudonymised(t *testing.T, r *nodeRun, srv *nodeServer) {
+func checkIDsPseudonymised(t *testing.T, r *clientRun, srv *nodeServer) {
 	t.Helper()
 	var sent, got, seen []string
 	for _, e := range r.all("wire") {
@@ -784,22 +691,6 @@ func jsonEqual(a, b []byte) bool {
 		return false
 	}
 	return reflect.DeepEqual(x, y)
-}
-
-func rawOf(es []nodeEvent) string {
-	var out []string
-	for _, e := range es {
-		out = append(out, e.Raw)
-	}
-	return "[" + strings.Join(out, ", ") + "]"
-}
-
-func clip(s string) string {
-	const max = 12000
-	if len(s) > max {
-		return s[:max] + fmt.Sprintf("... (%d more bytes)", len(s)-max)
-	}
-	return s
 }
 
 // mcpText returns the text of the first content item of an MCP CallToolResult.
@@ -1136,7 +1027,7 @@ func testA2AThroughTheEnforcer(t *testing.T, proto string) {
 	}
 
 	// message/stream: every event in order, in the client's context, as the server sent it.
-	var stream []nodeEvent
+	var stream []clientEvent
 	for _, e := range r.all("stream") {
 		stream = append(stream, e)
 		if e.ContextID != ctxID {
@@ -1377,7 +1268,7 @@ func TestNodeSDKA2ARedactsSSNInMessagesAndInStreamedArtifacts(t *testing.T) {
 	if len(sent.Artifacts) != 1 || !strings.Contains(sent.Artifacts[0].Text, "customer ssn [redacted:ssn]") {
 		t.Errorf("task artifact at the client: %+v", sent.Artifacts)
 	}
-	var first *nodeEvent
+	var first *clientEvent
 	for _, e := range r.all("stream") {
 		if e.Kind == "artifactUpdate" {
 			first = &e
