@@ -2,7 +2,6 @@ package test
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -266,35 +265,6 @@ func waitRecords(t *testing.T, m *lab.Mesh, pid int, checks map[string]func(audi
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// rpcIDs returns the ids of the JSON-RPC requests (or, with responses, responses) in a body.
-func rpcIDs(body []byte, responses bool) []string {
-	var v any
-	d := json.NewDecoder(strings.NewReader(string(body)))
-	d.UseNumber()
-	if len(body) == 0 || d.Decode(&v) != nil {
-		return nil
-	}
-	msgs, ok := v.([]any)
-	if !ok {
-		msgs = []any{v}
-	}
-	var out []string
-	for _, m := range msgs {
-		o, ok := m.(map[string]any)
-		if !ok || o["jsonrpc"] != "2.0" {
-			continue
-		}
-		id, has := o["id"]
-		_, isResp := o["result"]
-		_, isErr := o["error"]
-		if !has || id == nil || (isResp || isErr) != responses {
-			continue
-		}
-		out = append(out, fmt.Sprint(id))
-	}
-	return out
 }
 
 func mustJSONText(v any) string {

@@ -96,13 +96,13 @@ func TestMCPGoSDKSessionCallsArriveScrubbedRedactedWithPseudonymsAndStreamEventB
 	for _, e := range r.all("wire") {
 		switch e.Dir {
 		case "send":
-			sent = append(sent, rpcIDs(e.Message, false)...)
+			sent = append(sent, jsonrpcIDs(e.Message, false)...)
 		case "recv":
-			got = append(got, rpcIDs(e.Message, true)...)
+			got = append(got, jsonrpcIDs(e.Message, true)...)
 		}
 	}
 	for _, q := range srv.http.all() {
-		seen = append(seen, rpcIDs(q.Body, false)...)
+		seen = append(seen, jsonrpcIDs(q.Body, false)...)
 		var init struct {
 			Method string
 			Params struct{ ClientInfo map[string]any }

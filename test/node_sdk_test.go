@@ -475,36 +475,6 @@ func checkMetadataScrubbed(t *testing.T, what string, meta map[string]any, keep 
 	}
 }
 
-// jsonrpcIDs returns the ids of the JSON-RPC requests (or responses, with responses true) in
-// a body: one message or a batch.
-func jsonrpcIDs(body json.RawMessage, responses bool) []string {
-	var v any
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	if len(body) == 0 || d.Decode(&v) != nil {
-		return nil
-	}
-	msgs, ok := v.([]any)
-	if !ok {
-		msgs = []any{v}
-	}
-	var out []string
-	for _, m := range msgs {
-		o, ok := m.(map[string]any)
-		if !ok || o["jsonrpc"] != "2.0" {
-			continue
-		}
-		id, has := o["id"]
-		_, isResp := o["result"]
-		_, isErr := o["error"]
-		if !has || id == nil || (isResp || isErr) != responses {
-			continue
-		}
-		out = append(out, fmt.Sprint(id))
-	}
-	return out
-}
-
 // checkIDsPseudonymised checks that the client sent requests and got each answer under its own
 // ids while the server never received one of them.
 func checkIDsPseudonymised(t *testing.T, r *clientRun, srv *nodeServer) {

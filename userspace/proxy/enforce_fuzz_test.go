@@ -243,7 +243,7 @@ func FuzzEnforcedRequest(f *testing.F) {
 // never let a canary through in a body it relays.
 func FuzzEnforcedResponse(f *testing.F) {
 	answers := make(chan []byte, 1)
-	up := startTCPUpstreamTB(f, func(c net.Conn) {
+	up := startTCPUpstream(f, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		req, err := http.ReadRequest(br)
 		if err != nil {

@@ -254,34 +254,6 @@ func startHTTPUpstreamTB(tb testing.TB, handler http.Handler) netip.AddrPort {
 	return netip.MustParseAddrPort(ln.Addr().String())
 }
 
-// startTCPUpstreamTB runs a raw TCP server on 127.0.0.1 calling serve for each connection.
-func startTCPUpstreamTB(tb testing.TB, serve func(net.Conn)) netip.AddrPort {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer func() { _ = c.Close() }()
-				_ = c.SetDeadline(time.Now().Add(2 * waitLimit))
-				serve(c)
-			})
-		}
-	})
-	tb.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-	})
-	return netip.MustParseAddrPort(ln.Addr().String())
-}
-
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 func strconvItoa(n int) string { return strconv.Itoa(n) }

@@ -204,7 +204,7 @@ func (h *harness) httpClient(t *testing.T, configure ...func(*http.Transport)) *
 }
 
 // startTCPUpstream runs a raw TCP server on 127.0.0.1 calling serve for each connection.
-func startTCPUpstream(t *testing.T, serve func(net.Conn)) netip.AddrPort {
+func startTCPUpstream(t testing.TB, serve func(net.Conn)) netip.AddrPort {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -231,7 +231,7 @@ func startTCPUpstream(t *testing.T, serve func(net.Conn)) netip.AddrPort {
 	return addrPort(t, ln.Addr())
 }
 
-func addrPort(t *testing.T, a net.Addr) netip.AddrPort {
+func addrPort(t testing.TB, a net.Addr) netip.AddrPort {
 	t.Helper()
 	ap, err := netip.ParseAddrPort(a.String())
 	if err != nil {
