@@ -7,27 +7,54 @@ import (
 	"github.com/meshwarden/meshwarden/policy"
 )
 
-// reasonInboundRole is the receiving node's refusal of a source whose role no domain of the
-// destination allows.
-const reasonInboundRole = "role_not_allowed"
+// Reasons of the receiving node's refusals: the PEP's codes for the same checks.
+const (
+	reasonInboundRole        = "role_not_allowed"     // no domain of the destination allows the source's role
+	reasonInboundNoMeasure   = "attestation_missing"  // the domain requires attestation; the credential carries no measurement
+	reasonInboundMeasurement = "attestation_mismatch" // the measurement is not one this node's policy accepts for the agent
+)
 
-// inboundAllowed is the destination side of the policy on the receiving node: the domains
+// inboundRefusal is the destination side of the policy on the receiving node: the domains
 // whose match.destinations name the destination (its zone, a CIDR holding it, or its address)
-// are the ones the request can belong to; when there are any, at least one must allow the
-// source's role. A destination no domain names is left to the sender's decision.
-func inboundAllowed(pol *policy.Policy, dst netip.AddrPort, role string) bool {
+// are the ones the request can belong to; when there are any, one of them must admit the
+// source: allow its role and, when it requires attestation, see a measurement in the source's
+// credential that this node's policy accepts for the agent (any measurement when this node's
+// policy does not list the agent or lists no accepted measurements for it: the issuing node
+// measured it). It returns "" when admitted, else the reason of the refusal. A destination no
+// domain names is left to the sender's decision.
+func inboundRefusal(pol *policy.Policy, dst netip.AddrPort, agentID, role, measurement string) string {
 	zone := zoneOf(pol, dst.Addr())
-	named := false
+	refusal := ""
 	for _, d := range pol.Domains {
 		if d.Match == nil || !namesDestination(d.Match.Destinations, dst, zone) {
 			continue
 		}
-		named = true
+		reason := reasonInboundRole
 		if slices.Contains(d.AllowedRoles, role) {
-			return true
+			reason = attestationRefusal(pol, d, agentID, measurement)
+			if reason == "" {
+				return ""
+			}
+		}
+		if refusal == "" || refusal == reasonInboundRole {
+			refusal = reason // the most specific reason of the domains that name dst
 		}
 	}
-	return !named
+	return refusal
+}
+
+// attestationRefusal checks the source's measurement against domain d.
+func attestationRefusal(pol *policy.Policy, d policy.Domain, agentID, measurement string) string {
+	if !d.AttestationRequired {
+		return ""
+	}
+	if measurement == "" {
+		return reasonInboundNoMeasure
+	}
+	if a, ok := pol.Agent(agentID); ok && len(a.Attestation) > 0 && !slices.Contains(a.Attestation, measurement) {
+		return reasonInboundMeasurement
+	}
+	return ""
 }
 
 // namesDestination reports whether one of ds names dst (in zone).

@@ -62,10 +62,11 @@ func (d *Daemon) watchMesh(m *mesh) {
 	})
 }
 
-// tunnelHandshake counts a tunnel stream opened (or not) to the peer node id.
-func (d *Daemon) tunnelHandshake(id spiffeid.ID, err error) {
+// tunnelHandshake counts a tunnel stream opened (or not) with the peer node id in direction
+// (metrics.TunnelOutbound or metrics.TunnelInbound); id is zero when the peer is not known.
+func (d *Daemon) tunnelHandshake(id spiffeid.ID, direction string, err error) {
 	name, _ := id.Node()
-	d.obs.metrics.TunnelHandshake(name, err)
+	d.obs.metrics.TunnelHandshake(name, direction, err)
 }
 
 // scopeOf is what pol bounds the metrics' labels to: its domains, their detectors and

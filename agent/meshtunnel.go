@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/meshwarden/meshwarden/userspace/audit"
 	"github.com/meshwarden/meshwarden/userspace/identity/node"
+	"github.com/meshwarden/meshwarden/userspace/metrics"
 	"github.com/meshwarden/meshwarden/userspace/proxy"
 	"github.com/meshwarden/meshwarden/userspace/tunnel"
 )
@@ -20,6 +22,9 @@ import (
 const (
 	reasonTunnelOpened    = "tunnel_opened"    // the sender opened a stream to the peer node
 	reasonTunnelDelivered = "tunnel_delivered" // the receiver verified the source and delivered
+	// the receiver verified the credential presented for one exchange on a stream (an HTTP
+	// request the sender's enforcer relayed) and passes it on; its exchange id is the sender's
+	reasonExchangeVerified = "exchange_verified"
 )
 
 // newTunnelServer builds the receiving side: every stream's presentation is verified by the
@@ -32,23 +37,36 @@ func (d *Daemon) newTunnelServer(m *mesh) (*tunnel.Server, error) {
 		TLS:      node.TLSOptions{MinVersion: m.tlsMin},
 		Verifier: m.verifier,
 		Handler: func(ctx context.Context, s *tunnel.Stream) {
-			if !inboundAllowed(d.cur.Load().pol, s.Destination, s.Source.Role) {
+			if reason := inboundRefusal(d.cur.Load().pol, s.Destination, agentName(s.Source), s.Source.Role, s.Source.Measurement); reason != "" {
 				// OnRefuse audits it.
-				_ = s.Refuse(tunnel.StatusForbidden, reasonInboundRole,
-					fmt.Errorf("no domain of %s allows role %q", s.Destination, s.Source.Role))
+				_ = s.Refuse(tunnel.StatusForbidden, reason,
+					fmt.Errorf("no domain of %s admits %s (role %q): %s", s.Destination, s.Source.Agent, s.Source.Role, reason))
 				return
 			}
-			d.auditTunnel(audit.Record{
-				Kind: audit.KindRequest, Verdict: "ALLOW", Reason: reasonTunnelDelivered, Transport: "tcp",
-				AgentID: agentName(s.Source), SPIFFEID: s.Source.Agent.String(), Role: s.Source.Role, Zone: s.Source.Zone,
-				Measurement: s.Source.Measurement, Destination: s.Destination.String(), ExchangeID: s.Source.ExchangeID,
-				Source: s.Source.PeerNode.String(),
+			d.tunnelHandshake(s.Source.PeerNode, metrics.TunnelInbound, nil)
+			d.auditTunnel(inboundRecord(s.Source, s.Destination, reasonTunnelDelivered))
+			s.OnExchange(func(id tunnel.Identity) error {
+				// Queued like the enforcer's own records; written synchronously when the queue
+				// is full, and the exchange refused when even that fails.
+				r := inboundRecord(id, s.Destination, reasonExchangeVerified)
+				if err := d.submitAudit(r); errors.Is(err, audit.ErrQueueFull) {
+					return d.writeAudit(r)
+				} else if err != nil {
+					return err
+				}
+				return nil
 			})
 			deliver(ctx, s)
 		},
 		OnRefuse: func(r tunnel.Refusal) {
-			if strings.HasPrefix(r.Reason, "credential_") {
+			switch {
+			case strings.HasPrefix(r.Reason, "credential_"):
 				d.obs.metrics.VerificationFailed(r.Reason)
+			case r.Reason == reasonInboundNoMeasure || r.Reason == reasonInboundMeasurement:
+				d.obs.metrics.AttestationFailed(r.Reason)
+			}
+			if r.Stage != tunnel.StageExchange { // a connection or stream attempt of the peer
+				d.tunnelHandshake(r.Peer, metrics.TunnelInbound, errors.New(r.Reason))
 			}
 			rec := audit.Record{
 				Kind: audit.KindRequest, Verdict: "DENY", Reason: r.Reason, Transport: "tcp",
@@ -71,6 +89,16 @@ func (d *Daemon) newTunnelServer(m *mesh) (*tunnel.Server, error) {
 		return nil, fmt.Errorf("tunnel server: %w", err)
 	}
 	return srv, nil
+}
+
+// inboundRecord is the receiving node's record of a verified stream or exchange of source to dst.
+func inboundRecord(src tunnel.Identity, dst netip.AddrPort, reason string) audit.Record {
+	return audit.Record{
+		Kind: audit.KindRequest, Verdict: "ALLOW", Reason: reason, Transport: "tcp",
+		AgentID: agentName(src), SPIFFEID: src.Agent.String(), Role: src.Role, Zone: src.Zone,
+		Measurement: src.Measurement, Destination: dst.String(), ExchangeID: src.ExchangeID,
+		Source: src.PeerNode.String(),
+	}
 }
 
 // agentName is the policy id of a verified source (the last segment of its SPIFFE id).
@@ -103,12 +131,16 @@ func (d *Daemon) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if err != nil {
 		return nil, err
 	}
-	xid := newTunnelExchangeID()
-	conn, err := m.router.Dial(tunnel.ContextWithSource(ctx, tunnel.Source{Agent: sid, ExchangeID: xid}), network, addr)
+	src := tunnel.Source{Agent: sid, ExchangeID: newTunnelExchangeID()}
+	if caller.Source != nil {
+		// the connecting process's measurement, presented with each of its requests
+		src.Measurement = caller.Source(time.Now()).Measurement
+	}
+	conn, err := m.router.Dial(tunnel.ContextWithSource(ctx, src), network, addr)
 	rec := audit.Record{
 		Kind: audit.KindRequest, Verdict: "REDIRECT", Reason: reasonTunnelOpened, Transport: "tcp",
 		AgentID: a.ID, SPIFFEID: sid.String(), Role: a.Role, Zone: a.Zone,
-		Destination: addr, ExchangeID: xid, TargetService: rt.Node.String(),
+		Destination: addr, ExchangeID: src.ExchangeID, TargetService: rt.Node.String(), Measurement: src.Measurement,
 	}
 	if o, ok := proxy.OriginFromContext(ctx); ok {
 		// The enforcer's records of this connection carry the same cookie and pid.
@@ -125,7 +157,7 @@ func (d *Daemon) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		rec.Message = err.Error()
 	}
 	d.auditTunnel(rec)
-	d.tunnelHandshake(rt.Node, err)
+	d.tunnelHandshake(rt.Node, metrics.TunnelOutbound, err)
 	return conn, err
 }
 

@@ -47,9 +47,9 @@ func TestDomainsExampleSetsEveryNewKey(t *testing.T) {
 		},
 		{
 			Name: "coordination", Tier: "PLAINTEXT", AllowedRoles: []string{"ORCHESTRATOR", "EXECUTOR", "AUDITOR"},
-			AuditLevel: AuditFullMesh, Match: &Match{Any: true, Line: 44},
+			AuditLevel: AuditFullMesh, Match: &Match{Any: true, Line: 44}, AuditBeforeForward: true,
 		},
-		{Name: "fallback", Tier: "PLAINTEXT", AllowedRoles: []string{"ORCHESTRATOR"}, AuditLevel: AuditFullMesh},
+		{Name: "fallback", Tier: "PLAINTEXT", AllowedRoles: []string{"ORCHESTRATOR"}, AuditLevel: AuditFullMesh, AuditBeforeForward: true},
 	}
 	if !reflect.DeepEqual(p.Domains, want) {
 		t.Errorf("Domains =\n%+v\nwant\n%+v", p.Domains, want)
@@ -373,6 +373,44 @@ func TestGlobCoversOnlyWhatItCanProve(t *testing.T) {
 	for _, c := range cases {
 		if got := globCovers(c.a, c.b); got != c.want {
 			t.Errorf("globCovers(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// audit_before_forward defaults to true for FULL_MESH domains (the audit issue's "default for
+// FULL_MESH"), to false for OUTPUT_ONLY ones and for every domain of a mesh whose audit_scope caps
+// it at OUTPUT_ONLY; an explicit value always wins.
+func TestAuditBeforeForwardDefaultsToTrueForFullMeshDomainsOnly(t *testing.T) {
+	cases := []struct {
+		scope, level, explicit string
+		want                   bool
+	}{
+		{"", "FULL_MESH", "", true},
+		{"", "", "", true}, // audit_level absent is FULL_MESH
+		{"", "FULL_MESH", "false", false},
+		{"", "OUTPUT_ONLY", "", false},
+		{"", "OUTPUT_ONLY", "true", true},
+		{"OUTPUT_ONLY", "FULL_MESH", "", false},
+		{"OUTPUT_ONLY", "FULL_MESH", "true", true},
+	}
+	for _, c := range cases {
+		src := "security_mesh:\n"
+		if c.scope != "" {
+			src += "  global: {audit_scope: " + c.scope + "}\n"
+		}
+		src += "  domains:\n    - name: d\n      tier: PLAINTEXT\n"
+		if c.level != "" {
+			src += "      audit_level: " + c.level + "\n"
+		}
+		if c.explicit != "" {
+			src += "      audit_before_forward: " + c.explicit + "\n"
+		}
+		p, err := Parse("p.yaml", []byte(src))
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		if got := p.Domains[0].AuditBeforeForward; got != c.want {
+			t.Errorf("scope %q level %q explicit %q: audit_before_forward %v, want %v", c.scope, c.level, c.explicit, got, c.want)
 		}
 	}
 }

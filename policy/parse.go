@@ -213,6 +213,10 @@ func (d *draft) parseDomains(p *problems, n *yaml.Node) {
 			dom.MaxTokenAge, _ = p.millis(v, o.field("max_token_age_ms"))
 		}
 		parseDomainExtras(p, o, &dom, &sites)
+		if o.vals["audit_before_forward"] == nil {
+			// global is read before domains, wherever it stands in the file
+			dom.AuditBeforeForward = dom.AuditLevel == AuditFullMesh && d.policy.Global.AuditScope == AuditFullMesh
+		}
 		d.policy.Domains = append(d.policy.Domains, dom)
 		d.domain = append(d.domain, sites)
 	}

@@ -31,6 +31,7 @@ func TestTemplateFromOriginalDesignLoadsUnchanged(t *testing.T) {
 		MetadataMasking:     true,
 		AuditLevel:          "FULL_MESH",
 		AttestationRequired: true,
+		AuditBeforeForward:  true, // the default of a FULL_MESH domain
 	}
 	if !reflect.DeepEqual(p.Domains[1], want) {
 		t.Errorf("domain 1 = %+v, want %+v", p.Domains[1], want)
@@ -139,7 +140,7 @@ func TestAbsentKeysTakeTheirDefaults(t *testing.T) {
 		Source:        "min.yaml",
 		Global:        Global{TLSMinVersion: "1.3", CredentialRotationInterval: 600000 * time.Millisecond, AuditScope: "FULL_MESH", TrustDomain: DefaultTrustDomain},
 		Roles:         []string{"ORCHESTRATOR", "RETRIEVER", "EXECUTOR", "ANALYST"},
-		Domains:       []Domain{{Name: "d", Tier: "FHE", AuditLevel: "FULL_MESH"}},
+		Domains:       []Domain{{Name: "d", Tier: "FHE", AuditLevel: "FULL_MESH", AuditBeforeForward: true}},
 		DefaultAction: VerdictDeny,
 		Enforcer: Enforcer{
 			Address4: netip.MustParseAddr("127.0.0.1"),

@@ -100,11 +100,15 @@ type Domain struct {
 	// DefaultMaxBodyBytes; use BodyLimit.
 	MaxBodyBytes int64
 	// AuditPayloads (`audit_payloads`, default false): audit records of the domain hold the
-	// scrubbed and redacted payload, not only what the exchange was.
+	// scrubbed and redacted payloads as relayed, sealed to the audit payload key (meshwarden
+	// run --audit-payload-key, which a policy with such a domain requires), not only their
+	// digest.
 	AuditPayloads bool
-	// AuditBeforeForward (`audit_before_forward`, default false): the audit record of a request
-	// is written durably before the request is forwarded, and the request is refused when it
-	// cannot be; when false the record may be written while the request is on its way.
+	// AuditBeforeForward (`audit_before_forward`): the audit record of a request is written
+	// durably before the request is forwarded, and the request is refused when it cannot be;
+	// when false the record may be written while the request is on its way. Absent, it is true
+	// for a FULL_MESH domain (unless global.audit_scope caps the mesh at OUTPUT_ONLY) and false
+	// otherwise.
 	AuditBeforeForward bool
 }
 

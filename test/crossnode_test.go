@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshwarden/meshwarden/test/lab"
 	"github.com/meshwarden/meshwarden/userspace/audit"
@@ -99,7 +100,9 @@ func TestCrossNodeRequestThroughTheTunnelIsAttestedAndAuditedOnBothNodes(t *test
 	b.RunArgs = append(b.RunArgs, "--ca-key", key, "--ca-cert", cert)
 	b.Start()
 
-	srv := exec.Command("nsenter", "--net=/run/netns/"+n.B, "--", "python3", "-m", "http.server", "--bind", n.BackendIP, "8080")
+	// HTTP/1.1, so that the agent's keep-alive connection carries several requests.
+	srv := exec.Command("nsenter", "--net=/run/netns/"+n.B, "--", "python3", "-c",
+		"import http.server as h; h.test(HandlerClass=h.SimpleHTTPRequestHandler, protocol='HTTP/1.1', port=8080, bind='"+n.BackendIP+"')")
 	srv.Dir = t.TempDir()
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -136,6 +139,43 @@ func TestCrossNodeRequestThroughTheTunnelIsAttestedAndAuditedOnBothNodes(t *test
 	if opened.Cookie == 0 || opened.Cookie != req.Cookie || int(opened.PID) != r.PID {
 		t.Errorf("node A's tunnel record (cookie %d, pid %d) does not name the connection of its request record (cookie %d, pid %d)",
 			opened.Cookie, opened.PID, req.Cookie, r.PID)
+	}
+
+	// Three requests on one keep-alive connection share one tunnel stream, yet each is verified
+	// on node B with its own presentation and audited there under node A's exchange id.
+	seq := n.In(n.Pod, bins.Client, "http-seq", "3", url)
+	r = a.Run(a.Cgroup("agents/good"), seq[0], seq[1:]...)
+	if r.Err != nil || !strings.HasPrefix(r.Out, "ok=3") {
+		t.Fatalf("three requests on one connection: %v %q", r.Err, r.Out)
+	}
+	var exchanges []string
+	for deadline := time.Now().Add(10 * time.Second); len(exchanges) < 3 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		exchanges = exchanges[:0]
+		for _, rec := range a.Records() {
+			if rec.Kind == audit.KindRequest && int(rec.PID) == r.PID && rec.Status == 200 && !slices.Contains(exchanges, rec.ExchangeID) {
+				exchanges = append(exchanges, rec.ExchangeID)
+			}
+		}
+	}
+	if len(exchanges) != 3 {
+		t.Fatalf("node A's request records of the keep-alive connection: %d distinct exchange ids, want 3", len(exchanges))
+	}
+	for _, xid := range exchanges {
+		got := b.WaitRecord(func(rec audit.Record, _ int) bool {
+			return rec.Reason == "exchange_verified" && rec.ExchangeID == xid
+		}, "node B's record of exchange "+xid)
+		if got.SPIFFEID != spiffe || got.Role != "EXECUTOR" || got.Destination != n.BackendIP+":8080" || got.Measurement != good {
+			t.Errorf("node B's exchange record (want the agent process's measurement %s): %+v", good, got)
+		}
+	}
+	streams := 0
+	for _, rec := range a.Records() {
+		if rec.Reason == "tunnel_opened" && int(rec.PID) == r.PID {
+			streams++
+		}
+	}
+	if streams != 1 {
+		t.Errorf("the keep-alive connection opened %d tunnel streams, want 1", streams)
 	}
 
 	// The same binary in an agent whose accepted list names another one is refused.

@@ -22,8 +22,9 @@ import (
 )
 
 // driveTraffic makes the orchestrator take every path once: ALLOW, DENY (kernel), REDIRECT
-// relayed, REDIRECT refused by the enforcer (nothing listens: dial_failed), and a malformed
-// request the enforcer denies (bad_request).
+// relayed, REDIRECT refused by the enforcer (nothing listens: dial_failed), a malformed
+// request the enforcer denies (bad_request), a body the classification finds an e-mail address
+// in, and a destination on the peer node, whose tunnel nobody answers.
 func driveTraffic(t *testing.T, w *world, closedData string) {
 	t.Helper()
 	wantOK(t, w.orchestrator("http", "http://"+w.tools+"/list"), "tools GET /list")
@@ -34,6 +35,15 @@ func driveTraffic(t *testing.T, w *world, closedData string) {
 	}
 	if r := w.orchestrator("tcp", w.data, "GET /bad HTTP/1.1\r\nthis header has no colon\r\n"); !strings.Contains(r.Out, "400 Bad Request") {
 		t.Fatalf("malformed request: err=%v out=%q, want 400", r.Err, r.Out)
+	}
+	// The client appends CRLF to its line: it ends the body, as JSON's trailing whitespace.
+	body := `{"note": "write to ops@example.com"}` + "\r\n"
+	scan := fmt.Sprintf("POST /scan HTTP/1.1\r\nHost: data\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:len(body)-2])
+	if r := w.orchestrator("tcp", w.data, scan); !strings.Contains(r.Out, "200 OK") {
+		t.Fatalf("POST /scan: err=%v out=%q, want 200", r.Err, r.Out)
+	}
+	if r := w.orchestrator("http", "http://127.0.0.7:8080/remote"); r.Err == nil && strings.HasPrefix(r.Out, "200 ") {
+		t.Fatalf("a destination on a node whose tunnel nobody answers answered: %q", r.Out)
 	}
 }
 
@@ -74,13 +84,14 @@ func TestMetricsMoveInARealPrometheusAndDashboardsUseOnlyExportedSeries(t *testi
 			`histogram_quantile(0.5, sum by (le) (rate(meshwarden_enforcer_request_duration_seconds_bucket{protocol="http/1.1"}[1m]))) > 0`,
 			`increase(meshwarden_enforcer_requests_total{domain="open", protocol="http/1.1", verdict="REDIRECT"}[1m]) > 0`,
 			`histogram_quantile(0.5, sum by (le) (rate(meshwarden_enforcer_request_duration_seconds_bucket{domain="open"}[1m]))) > 0`,
-			`meshwarden_enforcer_classification_hits_total{domain="scanned", detector="email", action="audit"} == 0`,
+			`increase(meshwarden_enforcer_classification_hits_total{domain="scanned", detector="email", action="audit"}[1m]) > 0`,
 			`meshwarden_enforcer_scrubbed_keys_total{domain="open"} >= 0`,
 			`meshwarden_policy_domain_info{domain="scanned", tier="PLAINTEXT"} == 1`,
 			`meshwarden_identity_credentials_issued_total >= 2`, // one per agent of the policy
 			`meshwarden_identity_credential_expiry_seconds > 0`,
 			`meshwarden_identity_verification_failures_total{reason="credential_revoked"} == 0`,
-			`meshwarden_tunnel_handshakes_total{peer="peer"} == 0`,
+			`meshwarden_tunnel_handshakes_total{peer="peer", direction="outbound"} == 0`,
+			`increase(meshwarden_tunnel_handshake_failures_total{peer="peer", direction="outbound"}[1m]) > 0`,
 			`meshwarden_enforcer_active_connections >= 0`,
 			`meshwarden_enforcer_listeners >= 1`,
 			`increase(meshwarden_audit_records_total{kind="flow"}[1m]) > 0`,

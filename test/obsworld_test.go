@@ -9,8 +9,8 @@ import (
 // obsPolicy is basePolicy's network (tools ALLOW, data REDIRECT, blocked DENY for the control
 // zone) with one PLAINTEXT default domain, so that the enforcer relays what the kernel
 // redirects: the observability tests watch the mesh, not the PEP's decisions. The domain
-// "scanned" (never selected) and the node "peer" (hosting nothing the tests reach) are there
-// so that the classification and tunnel families have their series from the policy.
+// "scanned" (requests to /scan) moves the classification family; the node "peer" hosts the zone
+// "remote", where no enforcer listens, so that a redirect there moves the tunnel's failures.
 const obsPolicy = `security_mesh:
   domains:
     - {name: open, tier: PLAINTEXT, allowed_roles: [ORCHESTRATOR, RETRIEVER], audit_level: FULL_MESH}
@@ -18,6 +18,7 @@ const obsPolicy = `security_mesh:
       tier: PLAINTEXT
       allowed_roles: [ORCHESTRATOR]
       detectors: [{type: email, action: audit}]
+      match: {http_paths: [/scan]}
   default_domain: open
   zones:
     - {name: tools, cidrs: ["127.0.0.2/32"]}
@@ -25,6 +26,7 @@ const obsPolicy = `security_mesh:
     - {name: blocked, cidrs: ["127.0.0.4/32"]}
     - {name: control, cidrs: ["127.0.0.5/32"]}
     - {name: workers, cidrs: ["127.0.0.6/32"]}
+    - {name: remote, cidrs: ["127.0.0.7/32"]}
   agents:
     - {id: orchestrator, role: ORCHESTRATOR, zone: control, cgroup: {{.Name}}/agents/orchestrator}
     - {id: retriever, role: RETRIEVER, zone: workers, cgroup: {{.Name}}/agents/retriever}
@@ -32,12 +34,13 @@ const obsPolicy = `security_mesh:
     - {from: control, to: tools, action: ALLOW}
     - {from: control, to: data, action: REDIRECT}
     - {from: control, to: blocked, action: DENY}
+    - {from: control, to: remote, action: REDIRECT}
     - {from: workers, to: tools, action: ALLOW}
     - {from: workers, to: data, action: {{.WorkersData}}}
   default_action: DENY
   nodes:
     - {name: testnode, address: "127.0.0.1:{{.Tunnel}}", zones: [control, workers]}
-    - {name: peer, address: "127.0.0.9:{{.Tunnel}}", cidrs: ["127.0.0.7/32"]}
+    - {name: peer, address: "127.0.0.9:{{.Tunnel}}", zones: [remote]}
   tunnel: {port: {{.Tunnel}}}
   enforcer:
     address4: 127.0.0.1

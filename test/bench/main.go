@@ -24,12 +24,13 @@ import (
 // api_key fields) and scrubs (headers, metadata keys, pseudonyms for JSON-RPC ids).
 const policy = `security_mesh:
   domains:
-    - {name: bench, tier: PLAINTEXT, allowed_roles: [EXECUTOR], audit_level: FULL_MESH, match: {destinations: [inspected]}}
+    - {name: bench, tier: PLAINTEXT, allowed_roles: [EXECUTOR], audit_level: FULL_MESH, audit_before_forward: false, match: {destinations: [inspected]}}
     - name: tools
       tier: PLAINTEXT
       allowed_roles: [EXECUTOR]
       metadata_masking: true
       audit_level: FULL_MESH
+      audit_before_forward: false # the PEP's own cost; a durable record first adds the group commit's fsync
       match: {destinations: [tools]}
       sensitive_fields: [{key: password, action: block}, {key: api_key, action: redact}]
       detectors:

@@ -67,6 +67,8 @@ type Mesh struct {
 	// a copy of the daemon's log output.
 	RunArgs   []string
 	DaemonLog io.Writer
+	// DaemonStdout, when set, gets the daemon's stdout (where --audit-stdout writes).
+	DaemonStdout io.Writer
 	// Launcher, when set, is the argv prefix the daemon is started with, e.g. nsenter into a
 	// network namespace.
 	Launcher []string
@@ -144,6 +146,7 @@ func (m *Mesh) Start() {
 	if m.DaemonLog != nil {
 		m.daemon.Stderr = io.MultiWriter(m.daemon.Stderr, m.DaemonLog)
 	}
+	m.daemon.Stdout = m.DaemonStdout
 	if err := m.daemon.Start(); err != nil {
 		m.t.Fatalf("%v", err)
 	}
@@ -227,21 +230,35 @@ func (m *Mesh) Records() []audit.Record {
 	}
 	defer f.Close()
 	var rs []audit.Record
+	torn := map[int64]string{} // offset → a line that is not a record: a write cut short
 	br := bufio.NewReaderSize(f, 1<<16)
-	for {
+	for off := int64(0); ; {
 		line, err := br.ReadBytes('\n')
 		if err == io.EOF { // a last line without its newline is still being written
-			return rs
+			break
 		}
 		if err != nil {
 			m.t.Fatalf("read audit log: %v", err)
 		}
 		var r audit.Record
 		if err := json.Unmarshal(line, &r); err != nil {
-			m.t.Fatalf("audit line is not JSON: %v: %s", err, line)
+			torn[off] = fmt.Sprintf("%v: %.200s", err, line)
+		} else {
+			rs = append(rs, r)
 		}
-		rs = append(rs, r)
+		off += int64(len(line))
 	}
+	// The log seals a torn write with a system record naming its offset once it can write
+	// again; one torn line may still wait for its seal (the disk is still full).
+	for _, r := range rs {
+		if r.Torn != nil {
+			delete(torn, r.Torn.Offset)
+		}
+	}
+	if len(torn) > 1 {
+		m.t.Fatalf("audit log holds %d unsealed lines that are not records: %v", len(torn), torn)
+	}
+	return rs
 }
 
 // waitRecord waits (bounded) for a record matching fn and returns it.

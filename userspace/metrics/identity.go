@@ -53,12 +53,12 @@ func newIdentityMetrics(reg prometheus.Registerer) identityMetrics {
 		}, []string{"reason"}),
 		handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "tunnel", Name: "handshakes_total",
-			Help: "Tunnel streams this node opened to a peer node (mTLS and credential presentation done), by peer node of the policy.",
-		}, []string{"peer"}),
+			Help: "Tunnel streams whose credential presentation was accepted (mTLS and presentation done), by peer node of the policy and direction: outbound, opened by this node; inbound, verified by this node.",
+		}, []string{"peer", "direction"}),
 		handshakeFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "tunnel", Name: "handshake_failures_total",
-			Help: "Tunnel streams to a peer node that failed or were refused, by peer node of the policy.",
-		}, []string{"peer"}),
+			Help: "Tunnel connections and streams that failed or were refused, by peer node of the policy and direction: outbound, this node's attempts; inbound, peers' attempts this node refused.",
+		}, []string{"peer", "direction"}),
 	}
 	for _, r := range verificationReasons {
 		i.verifyFailures.WithLabelValues(r)
@@ -95,15 +95,25 @@ func (m *Metrics) AttestationFailed(reason string) {
 	m.identity.attestation.WithLabelValues(oneOf(reason, attestationReasons)).Inc()
 }
 
-// TunnelHandshake counts a tunnel stream to peer node (a name of the policy's nodes; others
-// are "other"), failed when err is not nil.
-func (m *Metrics) TunnelHandshake(peer string, err error) {
+// Directions of the tunnel families.
+const (
+	TunnelOutbound = "outbound" // this node opened the stream to the peer
+	TunnelInbound  = "inbound"  // the peer opened it to this node
+)
+
+// TunnelHandshake counts a tunnel stream with peer node (a name of the policy's nodes; others,
+// and peers not yet known when a handshake fails, are "other") in direction (TunnelOutbound or
+// TunnelInbound), failed when err is not nil.
+func (m *Metrics) TunnelHandshake(peer, direction string, err error) {
 	p := m.scope.node(peer)
+	if direction != TunnelInbound {
+		direction = TunnelOutbound
+	}
 	if err != nil {
-		m.identity.handshakeFailures.WithLabelValues(p).Inc()
+		m.identity.handshakeFailures.WithLabelValues(p, direction).Inc()
 		return
 	}
-	m.identity.handshakes.WithLabelValues(p).Inc()
+	m.identity.handshakes.WithLabelValues(p, direction).Inc()
 }
 
 // identityRefusal counts an enforcer refusal whose code is the identity layer's.

@@ -138,8 +138,11 @@ func TestEnforcedLabelsByPolicyDomainChannelAndFindingsWithoutPaths(t *testing.T
 	})
 	m.Enforced(audit.Record{Protocol: "mcp", Domain: "made-up-by-a-client", Channel: "telepathy", Verdict: "DENY", Reason: "credential_revoked"})
 	m.Enforced(audit.Record{Protocol: "mcp", Domain: "payments", Verdict: "DENY", Reason: "attestation_mismatch"})
-	m.TunnelHandshake("node-b", nil)
-	m.TunnelHandshake("10.1.2.3", errors.New("refused"))
+	m.TunnelHandshake("node-b", TunnelOutbound, nil)
+	m.TunnelHandshake("10.1.2.3", TunnelOutbound, errors.New("refused"))
+	m.TunnelHandshake("node-b", TunnelInbound, nil)
+	m.TunnelHandshake("node-b", TunnelInbound, nil)
+	m.TunnelHandshake("", TunnelInbound, errors.New("bad certificate"))
 	m.CredentialIssued(false)
 	m.CredentialIssued(true)
 
@@ -156,8 +159,10 @@ func TestEnforcedLabelsByPolicyDomainChannelAndFindingsWithoutPaths(t *testing.T
 		{"refused credential_revoked", testutil.ToFloat64(e.refusals.WithLabelValues("credential_revoked")), 1},
 		{"verification credential_revoked", testutil.ToFloat64(id.verifyFailures.WithLabelValues("credential_revoked")), 1},
 		{"attestation mismatch", testutil.ToFloat64(id.attestation.WithLabelValues("attestation_mismatch")), 1},
-		{"handshake node-b", testutil.ToFloat64(id.handshakes.WithLabelValues("node-b")), 1},
-		{"handshake failure other", testutil.ToFloat64(id.handshakeFailures.WithLabelValues("other")), 1},
+		{"handshake node-b", testutil.ToFloat64(id.handshakes.WithLabelValues("node-b", TunnelOutbound)), 1},
+		{"handshake failure other", testutil.ToFloat64(id.handshakeFailures.WithLabelValues("other", TunnelOutbound)), 1},
+		{"inbound handshakes node-b", testutil.ToFloat64(id.handshakes.WithLabelValues("node-b", TunnelInbound)), 2},
+		{"inbound failure before the peer is known", testutil.ToFloat64(id.handshakeFailures.WithLabelValues("other", TunnelInbound)), 1},
 		{"issued", testutil.ToFloat64(id.issued), 2},
 		{"rotated", testutil.ToFloat64(id.rotated), 1},
 	} {

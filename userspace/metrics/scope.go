@@ -72,8 +72,10 @@ func (m *Metrics) SetScope(sc Scope) {
 		m.enforcer.classification.WithLabelValues(m.scope.domain(c.Domain), oneOf(c.Detector, detectors), oneOf(c.Action, actions))
 	}
 	for _, n := range sc.Nodes {
-		m.identity.handshakes.WithLabelValues(n)
-		m.identity.handshakeFailures.WithLabelValues(n)
+		for _, dir := range []string{TunnelOutbound, TunnelInbound} {
+			m.identity.handshakes.WithLabelValues(n, dir)
+			m.identity.handshakeFailures.WithLabelValues(n, dir)
+		}
 	}
 }
 

@@ -53,7 +53,7 @@ func (c *session) enforcedExchange() step {
 		return c.afterExchange(t, pipelined, r.close)
 	}
 	c.srv.requests.Add(1)
-	if err := c.ensureUpstream(c.upstreamStale); err != nil {
+	if err := c.ensureUpstream(c.upstreamStale, t.id); err != nil {
 		c.upstreamStale = true
 		t.refuse(t.policyRefusal(reasonUpstreamFailed, err.Error(), http.StatusBadGateway))
 		return c.afterExchange(t, pipelined, false)
@@ -158,7 +158,7 @@ func (c *session) enforceTunnel(t *txn) step {
 			detail: "a tunnel's bytes cannot be inspected", body: protocol.HTTPPolicyRefusal(protocol.RefusalData{Reason: string(pep.ReasonOpaquePayload), Domain: dec.Domain})})
 		return stepClose
 	}
-	if err := c.ensureUpstream(c.upstreamStale); err != nil {
+	if err := c.ensureUpstream(c.upstreamStale, t.id); err != nil {
 		t.rejectInput(reply{status: http.StatusBadGateway, reason: reasonUpstreamFailed, close: true,
 			body: protocol.HTTPPolicyRefusal(protocol.RefusalData{Reason: reasonUpstreamFailed})})
 		return stepClose

@@ -11,20 +11,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ensureUpstream makes sure the upstream connection can carry the next request: one that already
-// carried an exchange is checked, without waiting, for having been closed by its server (as
-// servers do with idle keep-alive connections) or for having sent something unasked; such a
-// connection, or one left with an unread response, is replaced by a new one. The client never
-// sees any of this.
-func (c *session) ensureUpstream(stale bool) error {
-	if !c.upstreamUsed {
+// ensureUpstream makes sure the upstream connection can carry the next exchange, exchangeID: one
+// that already carried an exchange is checked, without waiting, for having been closed by its
+// server (as servers do with idle keep-alive connections) or for having sent something unasked;
+// such a connection, or one left with an unread response, is replaced by a new one. The client
+// never sees any of this. An upstream that carries exchanges to another enforcer (an
+// ExchangeMarker) then gets the exchange marked; a failed mark is an error, and the exchange must
+// not be sent.
+func (c *session) ensureUpstream(stale bool, exchangeID string) error {
+	switch {
+	case !c.upstreamUsed:
 		c.upstreamUsed = true
-		return nil
+	case stale || c.ur.Buffered() != 0 || !idleOpen(c.upstream):
+		if err := c.redial(); err != nil {
+			return err
+		}
 	}
-	if !stale && c.ur.Buffered() == 0 && idleOpen(c.upstream) {
-		return nil
+	if m, ok := c.upstream.(ExchangeMarker); ok {
+		if err := m.MarkExchange(exchangeID); err != nil {
+			return fmt.Errorf("mark exchange for %s: %w", c.base.Destination, err)
+		}
 	}
-	return c.redial()
+	return nil
+}
+
+// ExchangeMarker is an upstream connection that carries exchanges to another enforcer (a node
+// tunnel stream): each exchange is marked before its bytes are written, so that the receiving
+// enforcer verifies the source's credential for that exchange and audits it under the same
+// exchange id.
+type ExchangeMarker interface {
+	MarkExchange(exchangeID string) error
 }
 
 // redial replaces the upstream connection by a new one to the same destination.

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshwarden/meshwarden/userspace/identity/credential"
 	"github.com/meshwarden/meshwarden/userspace/identity/node"
 	"github.com/meshwarden/meshwarden/userspace/identity/spiffeid"
 	"github.com/meshwarden/meshwarden/userspace/tunnel/mux"
@@ -115,7 +116,7 @@ func (c *Client) Dial(ctx context.Context, peerNode spiffeid.ID, peerAddr string
 		if err != nil {
 			return nil, fmt.Errorf("tunnel to %s at %s: %w", peerNode, peerAddr, err)
 		}
-		p, err := c.cfg.Credentials.Present(src.Agent, tc.binding, peerNode, src.ExchangeID)
+		p, err := c.cfg.Credentials.Present(src.Agent, tc.binding, peerNode, credential.Request{ExchangeID: src.ExchangeID, Measurement: src.Measurement})
 		if err != nil { // fail closed: no credential, no stream
 			return nil, fmt.Errorf("tunnel to %s: present credential of %s: %w", peerNode, src.Agent, err)
 		}
@@ -138,7 +139,15 @@ func (c *Client) Dial(ctx context.Context, peerNode spiffeid.ID, peerAddr string
 			return nil, &RefusedError{Peer: peerNode, Destination: dst, Status: reply.Status, Reason: reason}
 		}
 		c.streams.Add(1)
-		return &Conn{st: st, dst: net.TCPAddrFromAddrPort(dst)}, nil
+		binding := tc.binding
+		present := func(exchangeID string) (string, error) {
+			p, err := c.cfg.Credentials.Present(src.Agent, binding, peerNode, credential.Request{ExchangeID: exchangeID, Measurement: src.Measurement})
+			if err != nil {
+				return "", fmt.Errorf("present credential of %s: %w", src.Agent, err)
+			}
+			return p.Value(), nil
+		}
+		return &Conn{st: st, dst: net.TCPAddrFromAddrPort(dst), present: present}, nil
 	}
 }
 

@@ -246,8 +246,8 @@ func echo(c net.Conn, data []byte) error {
 }
 
 // fixedPresenter presents credentials chosen by a test instead of the manager's.
-type fixedPresenter func(b credential.Binding, audience spiffeid.ID, xid string) (credential.Presentation, error)
+type fixedPresenter func(b credential.Binding, audience spiffeid.ID, r credential.Request) (credential.Presentation, error)
 
-func (f fixedPresenter) Present(_ spiffeid.ID, b credential.Binding, audience spiffeid.ID, xid string) (credential.Presentation, error) {
-	return f(b, audience, xid)
+func (f fixedPresenter) Present(_ spiffeid.ID, b credential.Binding, audience spiffeid.ID, r credential.Request) (credential.Presentation, error) {
+	return f(b, audience, r)
 }

@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"cmp"
 	"crypto/tls"
 	"time"
 
@@ -20,7 +21,7 @@ type NodeIdentity interface {
 // Presenter makes an agent's credential presentation for one stream; *credential.Manager is
 // one.
 type Presenter interface {
-	Present(agent spiffeid.ID, b credential.Binding, audience spiffeid.ID, exchangeID string) (credential.Presentation, error)
+	Present(agent spiffeid.ID, b credential.Binding, audience spiffeid.ID, r credential.Request) (credential.Presentation, error)
 }
 
 // Verifier checks one stream's presentation; *credential.Verifier is one.
@@ -32,6 +33,9 @@ type Verifier interface {
 type Source struct {
 	Agent      spiffeid.ID // the source agent's SPIFFE id: its credential is presented
 	ExchangeID string      // links the sender's and the receiver's audit records; may be empty
+	// Measurement is sha256:<hex> of the executable of the agent process the stream is opened
+	// for, "" when not measured: presented with each request (credential.Request).
+	Measurement string
 }
 
 // Identity is the verified source of a stream (receiving side): what the credential and the
@@ -42,7 +46,7 @@ type Identity struct {
 	Zone           string      // its trust zone, from the credential
 	Node           string      // the node that issued the credential (and presented it)
 	PeerNode       spiffeid.ID // the tunnel peer, authenticated by mutual TLS; the issuer of the credential
-	Measurement    string      // sha256:<hex> of the agent's executable, "" when not measured
+	Measurement    string      // sha256:<hex> of the executable of the process that made the request (the presentation's), else the credential's; "" when not measured
 	ExchangeID     string      // the sender's exchange id
 	CredentialID   string      // the credential's jti
 	PresentationID string      // this stream's one-time presentation id
@@ -54,7 +58,7 @@ func identityOf(v *credential.Verified, peer spiffeid.ID) Identity {
 	c := v.Claims
 	return Identity{
 		Agent: c.Subject, Role: c.Role, Zone: c.Zone, Node: c.Node, PeerNode: peer,
-		Measurement: c.Measurement, ExchangeID: v.ExchangeID, CredentialID: c.ID,
+		Measurement: cmp.Or(v.Measurement, c.Measurement), ExchangeID: v.ExchangeID, CredentialID: c.ID,
 		PresentationID: v.PresentationID, IssuedAt: c.IssuedAt, Expiry: c.Expiry,
 	}
 }

@@ -13,7 +13,7 @@ const DefaultPort = 15008
 // Fields of an OPEN frame (client to server) and of a REPLY frame.
 const (
 	FieldDestination  = "destination"  // the original destination, ip:port (netip.AddrPort syntax)
-	FieldPresentation = "presentation" // the source agent's credential presentation for this stream
+	FieldPresentation = "presentation" // OPEN and MARK: the source agent's credential presentation for this stream or exchange
 	FieldReason       = "reason"       // REPLY: the reason code of a refusal
 )
 
@@ -37,4 +37,6 @@ const (
 	ReasonTLSHandshake           = "tls_handshake_failed"     // TLS failed: version, protocol, transport
 	ReasonPeerCertificate        = "peer_certificate_refused" // the peer's certificate or node id was refused
 	ReasonSession                = "session_setup_failed"     // TLS succeeded but the tunnel session did not start
+	ReasonSourceChanged          = "exchange_source_changed"  // an exchange's credential names another agent than its stream's
+	ReasonExchangeRefused        = "exchange_refused"         // the handler's OnExchange callback refused an exchange
 )

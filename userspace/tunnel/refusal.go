@@ -15,6 +15,7 @@ type Stage string
 const (
 	StageHandshake Stage = "handshake" // the connection: TLS, the peer's certificate, the session
 	StageStream    Stage = "stream"    // one stream: its destination, credential, policy or delivery
+	StageExchange  Stage = "exchange"  // one exchange marked on an accepted stream: its credential
 )
 
 // Refusal is one thing the server refused, for the audit log and the metrics. It never holds

@@ -154,8 +154,8 @@ func TestEveryStreamIsVerifiedAndRefusedWithItsCredentialReason(t *testing.T) {
 		return c
 	}
 	presentAt := func(c *credential.Credential) fixedPresenter {
-		return func(b credential.Binding, aud spiffeid.ID, xid string) (credential.Presentation, error) {
-			return c.Present(time.Now(), b, aud, xid)
+		return func(b credential.Binding, aud spiffeid.ID, r credential.Request) (credential.Presentation, error) {
+			return c.Present(time.Now(), b, aud, r)
 		}
 	}
 	other, err := ca.Open(context.Background(), ca.Config{TrustDomain: m.td, StateDir: t.TempDir(), Logger: quiet})
@@ -164,11 +164,11 @@ func TestEveryStreamIsVerifiedAndRefusedWithItsCredentialReason(t *testing.T) {
 	}
 	var replayMu sync.Mutex
 	var first *credential.Presentation
-	replaying := fixedPresenter(func(b credential.Binding, aud spiffeid.ID, xid string) (credential.Presentation, error) {
+	replaying := fixedPresenter(func(b credential.Binding, aud spiffeid.ID, r credential.Request) (credential.Presentation, error) {
 		replayMu.Lock()
 		defer replayMu.Unlock()
 		if first == nil {
-			p, err := m.creds.Present(m.agent, b, aud, xid)
+			p, err := m.creds.Present(m.agent, b, aud, r)
 			if err != nil {
 				return p, err
 			}
@@ -252,8 +252,8 @@ func TestLogsAndRefusalsNeverContainACredential(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var presented []string
 	var pmu sync.Mutex
-	recording := fixedPresenter(func(b credential.Binding, aud spiffeid.ID, xid string) (credential.Presentation, error) {
-		p, err := m.creds.Present(m.agent, b, aud, xid)
+	recording := fixedPresenter(func(b credential.Binding, aud spiffeid.ID, r credential.Request) (credential.Presentation, error) {
+		p, err := m.creds.Present(m.agent, b, aud, r)
 		pmu.Lock()
 		presented = append(presented, p.Value())
 		pmu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshwarden/meshwarden/userspace/identity/credential"
 	"github.com/meshwarden/meshwarden/userspace/tunnel/mux"
 )
 
@@ -70,6 +71,44 @@ func (s *Stream) Refuse(status int, reason string, cause error) error {
 		Destination: s.Destination, Source: s.Source.Agent, ExchangeID: s.Source.ExchangeID, Err: cause,
 	})
 	return nil
+}
+
+// OnExchange makes the stream verify every exchange the sender marks on it (Conn.MarkExchange):
+// before Read returns any byte of an exchange, its presentation is verified against the
+// connection's binding like the stream's own, must name the stream's source agent, and fn is
+// called with the verified identity (its ExchangeID the sender's id of the exchange). A refused
+// presentation, or an error from fn, is reported as a Refusal of stage StageExchange and aborts
+// the stream: the exchange's bytes never reach the destination. Call it before the first Read.
+func (s *Stream) OnExchange(fn func(Identity) error) {
+	c := s.conn
+	s.ms.OnMark(func(f mux.Fields) error {
+		refusal := Refusal{Stage: StageExchange, Status: StatusUnauthorized, Peer: c.peer, RemoteAddr: c.remote,
+			Destination: s.Destination, Source: s.Source.Agent}
+		presentation, _ := f.Get(FieldPresentation)
+		v, err := c.srv.cfg.Verifier.Verify(presentation, c.binding, c.peer)
+		if err != nil {
+			refusal.Reason, refusal.Err = string(credential.ReasonOf(err)), err
+			if refusal.Reason == "" {
+				refusal.Reason = string(credential.ReasonMalformed)
+			}
+			c.srv.refuse(refusal)
+			return err
+		}
+		id := identityOf(v, c.peer)
+		refusal.ExchangeID = id.ExchangeID
+		if id.Agent != s.Source.Agent {
+			refusal.Status, refusal.Reason = StatusForbidden, ReasonSourceChanged
+			refusal.Err = fmt.Errorf("exchange presented by %s on the stream of %s", id.Agent, s.Source.Agent)
+			c.srv.refuse(refusal)
+			return refusal.Err
+		}
+		if err := fn(id); err != nil {
+			refusal.Status, refusal.Reason, refusal.Err = StatusForbidden, ReasonExchangeRefused, err
+			c.srv.refuse(refusal)
+			return err
+		}
+		return nil
+	})
 }
 
 // finish runs when the handler returns: an unanswered stream is refused, an accepted one

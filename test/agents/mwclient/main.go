@@ -46,6 +46,12 @@ func run(args []string) error {
 			return err
 		}
 		fmt.Printf("%d %s\n", status, body)
+	case "http-seq":
+		if len(args) != 3 {
+			return fmt.Errorf("usage: mwclient http-seq N URL")
+		}
+		n, _ := strconv.Atoi(args[1])
+		return sequence(n, args[2])
 	case "peer":
 		c, err := net.DialTimeout("tcp", args[1], 5*time.Second)
 		if err != nil {
@@ -118,6 +124,18 @@ func get(c *http.Client, url string) (string, int, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return string(b), resp.StatusCode, err
+}
+
+// sequence sends n GETs one after the other on one keep-alive connection and prints ok=N.
+func sequence(n int, url string) error {
+	c := newClient(false)
+	for i := range n {
+		if _, status, err := get(c, url); err != nil || status != 200 {
+			return fmt.Errorf("request %d: status %d: %v", i+1, status, err)
+		}
+	}
+	fmt.Printf("ok=%d\n", n)
+	return nil
 }
 
 func load(n, conc int, url string) error {

@@ -21,7 +21,7 @@ func BenchmarkPresent(b *testing.B) {
 	m := newMesh(b, 0)
 	c := m.issue(b)
 	for b.Loop() {
-		if _, err := c.Present(m.clk.Now(), m.binding, nodeB, "exchange-0001"); err != nil {
+		if _, err := c.Present(m.clk.Now(), m.binding, nodeB, Request{ExchangeID: "exchange-0001"}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -99,7 +99,7 @@ func BenchmarkPresentAndVerify(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		p, err := mgr.Present(agent, m.binding, nodeB, "")
+		p, err := mgr.Present(agent, m.binding, nodeB, Request{})
 		if err != nil {
 			b.Fatal(err)
 		}

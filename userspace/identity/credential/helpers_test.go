@@ -90,7 +90,7 @@ func (m *mesh) issue(t testing.TB) *Credential {
 
 func (m *mesh) present(t testing.TB, c *Credential) string {
 	t.Helper()
-	p, err := c.Present(m.clk.Now(), m.binding, nodeB, "x-1")
+	p, err := c.Present(m.clk.Now(), m.binding, nodeB, Request{ExchangeID: "x-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,12 +93,12 @@ func (m *Manager) Current(agent spiffeid.ID) (*Credential, error) {
 
 // Present returns the presentation of agent's current credential for one request; see
 // Credential.Present.
-func (m *Manager) Present(agent spiffeid.ID, b Binding, audience spiffeid.ID, exchangeID string) (Presentation, error) {
+func (m *Manager) Present(agent spiffeid.ID, b Binding, audience spiffeid.ID, r Request) (Presentation, error) {
 	c, err := m.Current(agent)
 	if err != nil {
 		return Presentation{}, err
 	}
-	return c.Present(m.clock.Now(), b, audience, exchangeID)
+	return c.Present(m.clock.Now(), b, audience, r)
 }
 
 // Trigger asks agent's rotator to re-issue now.

@@ -86,22 +86,36 @@ type requestPart struct {
 	Iat int64  `json:"iat"` // milliseconds since the epoch
 	Aud string `json:"aud"` // the receiving node's SPIFFE id
 	Xid string `json:"xid,omitempty"`
+	Att string `json:"att,omitempty"` // Request.Measurement
 }
 
-// Present makes the presentation of c for one request at now, to the enforcer of node
-// audience, over the connection of binding b; exchangeID (may be empty) links the two ends'
-// audit records.
-func (c *Credential) Present(now time.Time, b Binding, audience spiffeid.ID, exchangeID string) (Presentation, error) {
+// Request is what a presentation says of the one request it is made for, besides the
+// credential. The presenting node vouches for it as for the credential: it is MAC'd with the
+// binding of the connection whose TLS peer must be the credential's issuing node.
+type Request struct {
+	ExchangeID string // links the two ends' audit records; may be empty
+	// Measurement is sha256:<hex> of the executable of the agent process that made the request
+	// (measured when it connected), "" when not measured. The credential's own measurement is
+	// the agent's at issue time; an agent may run more than one process.
+	Measurement string
+}
+
+// Present makes the presentation of c for one request r at now, to the enforcer of node
+// audience, over the connection of binding b.
+func (c *Credential) Present(now time.Time, b Binding, audience spiffeid.ID, r Request) (Presentation, error) {
 	if b.IsZero() {
 		return Presentation{}, errors.New("present credential: no connection binding")
 	}
 	if audience.Kind() != spiffeid.KindNode {
 		return Presentation{}, fmt.Errorf("present credential: audience %q is not a node id", audience)
 	}
-	if err := validExchangeID(exchangeID); err != nil {
+	if err := validExchangeID(r.ExchangeID); err != nil {
 		return Presentation{}, fmt.Errorf("present credential: %w", err)
 	}
-	req := requestPart{Jti: newJTI(), Iat: now.UnixMilli(), Aud: audience.String(), Xid: exchangeID}
+	if r.Measurement != "" && !validMeasurement(r.Measurement) {
+		return Presentation{}, errors.New("present credential: measurement is not sha256:<64 lower-case hex digits>")
+	}
+	req := requestPart{Jti: newJTI(), Iat: now.UnixMilli(), Aud: audience.String(), Xid: r.ExchangeID, Att: r.Measurement}
 	raw, err := json.Marshal(req)
 	if err != nil {
 		return Presentation{}, fmt.Errorf("present credential: %w", err)

@@ -185,7 +185,7 @@ func TestManagerStopsIssuingForARemovedAgent(t *testing.T) {
 	if err := mgr.Start(context.Background(), agent, StaticSpec(s)); err != nil {
 		t.Fatal(err)
 	}
-	p, err := mgr.Present(agent, m.binding, nodeB, "x")
+	p, err := mgr.Present(agent, m.binding, nodeB, Request{ExchangeID: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,6 +59,7 @@ type Verified struct {
 	Claims         Claims    // the credential's claims
 	PresentationID string    // the request's one-time id
 	ExchangeID     string    // the sender's exchange id, for linking audit records
+	Measurement    string    // the measurement of the process that made the request (Request.Measurement), "" when not given
 	PresentedAt    time.Time // the presentation's iat
 }
 
@@ -124,7 +125,7 @@ func (v *Verifier) Verify(presentation string, b Binding, peer spiffeid.ID) (*Ve
 	if err != nil || len(mac) != sha256.Size {
 		return nil, refuse(ReasonMalformed, "presentation MAC is not 32 base64url bytes")
 	}
-	if len(reqB64) > 512 {
+	if len(reqB64) > 768 {
 		return nil, refuse(ReasonMalformed, "presentation request part too long")
 	}
 	if !hmac.Equal(mac, b.mac(&digest, reqB64)) {
@@ -139,8 +140,8 @@ func (v *Verifier) Verify(presentation string, b Binding, peer spiffeid.ID) (*Ve
 		return nil, refuse(ReasonMalformed, "presentation request part: %v", err)
 	}
 	jti, ok := decodeJTI(req.Jti)
-	if !ok || req.Iat <= 0 || validExchangeID(req.Xid) != nil {
-		return nil, refuse(ReasonMalformed, "presentation request part lacks a valid jti, iat or xid")
+	if !ok || req.Iat <= 0 || validExchangeID(req.Xid) != nil || (req.Att != "" && !validMeasurement(req.Att)) {
+		return nil, refuse(ReasonMalformed, "presentation request part lacks a valid jti, iat, xid or att")
 	}
 	if req.Aud != v.self.String() {
 		return nil, refuse(ReasonWrongAudience, "presentation is for %q, this node is %s", req.Aud, v.self)
@@ -156,7 +157,7 @@ func (v *Verifier) Verify(presentation string, b Binding, peer spiffeid.ID) (*Ve
 	if !v.replay.Add(jti, until, now) {
 		return nil, refuse(ReasonReplayed, "presentation %s was already used", req.Jti)
 	}
-	return &Verified{Claims: *claims, PresentationID: req.Jti, ExchangeID: req.Xid, PresentedAt: iat}, nil
+	return &Verified{Claims: *claims, PresentationID: req.Jti, ExchangeID: req.Xid, Measurement: req.Att, PresentedAt: iat}, nil
 }
 
 // VerifyCredential checks a bare credential token as Verify checks the credential inside a

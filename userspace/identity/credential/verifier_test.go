@@ -66,7 +66,7 @@ func TestEveryRefusalHasItsOwnReason(t *testing.T) {
 		return parts[0] + "." + b64.EncodeToString(payload) + "." + parts[2]
 	}
 	presentWith := func(c *Credential, at time.Time, b Binding, aud spiffeid.ID) string {
-		p, err := c.Present(at, b, aud, "")
+		p, err := c.Present(at, b, aud, Request{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func TestBindingFromRealTLSIsTheSameOnBothEndsAndDiffersPerConnection(t *testing
 	c := m.issue(t)
 	b1s, b1c := tlsBindings(t)
 	b2s, _ := tlsBindings(t)
-	p, err := c.Present(m.clk.Now(), b1c, nodeB, "")
+	p, err := c.Present(m.clk.Now(), b1c, nodeB, Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,12 +272,35 @@ func TestLifetimeIsTheSmallestDomainMaxAgeElseTheRotationInterval(t *testing.T) 
 func TestSecretsAreNeverFormatted(t *testing.T) {
 	m := newMesh(t, 0)
 	c := m.issue(t)
-	p, _ := c.Present(m.clk.Now(), m.binding, nodeB, "")
+	p, _ := c.Present(m.clk.Now(), m.binding, nodeB, Request{})
 	for _, s := range []string{
 		sprintAll(c), sprintAll(p), sprintAll(m.binding), sprintAll(*c),
 	} {
 		if strings.Contains(s, c.Token()) || strings.Contains(s, strings.Split(c.Token(), ".")[2]) {
 			t.Fatalf("formatted output contains the token: %s", s)
 		}
+	}
+}
+
+// A presentation carries the measurement of the process that made its request, under the same
+// MAC as the rest of its request part: the verifier hands it over, and a malformed one is
+// refused at Present.
+func TestPresentationCarriesTheRequestingProcessMeasurement(t *testing.T) {
+	m := newMesh(t, 0)
+	c := m.issue(t)
+	meas := "sha256:" + strings.Repeat("c", 64)
+	p, err := c.Present(m.clk.Now(), m.binding, nodeB, Request{ExchangeID: "x-9", Measurement: meas})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := m.verifier.Verify(p.Value(), m.binding, nodeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Measurement != meas || v.ExchangeID != "x-9" {
+		t.Fatalf("verified measurement %q exchange %q, want %q x-9", v.Measurement, v.ExchangeID, meas)
+	}
+	if _, err := c.Present(m.clk.Now(), m.binding, nodeB, Request{Measurement: "md5:abc"}); err == nil {
+		t.Fatal("a malformed measurement was presented")
 	}
 }

@@ -28,6 +28,10 @@
 //	PING     0x6  stream 0, 8 opaque bytes; flag ACK (0x1) on the answer.
 //	GOAWAY   0x7  stream 0, payload: last stream id uint32, code uint32. The sender processes no
 //	              stream above that id; the receiver opens no new stream on this connection.
+//	MARK     0x8  client only, on an open stream. Payload: fields. Delivered to the server's
+//	              reader in order with the stream's DATA (between the bytes sent before and
+//	              after it); takes no window, at most 64 unread per stream. The tunnel marks
+//	              the start of each HTTP exchange with it (per-request credential).
 //
 // Unknown frame types are ignored. Fields are (name length uint8, name, value length uint16,
 // value) records, in order.

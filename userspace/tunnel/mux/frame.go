@@ -18,6 +18,7 @@ const (
 	frameReset    frameType = 0x5
 	framePing     frameType = 0x6
 	frameGoAway   frameType = 0x7
+	frameMark     frameType = 0x8
 )
 
 func (t frameType) String() string {
@@ -38,6 +39,8 @@ func (t frameType) String() string {
 		return "PING"
 	case frameGoAway:
 		return "GOAWAY"
+	case frameMark:
+		return "MARK"
 	}
 	return fmt.Sprintf("frame type 0x%x", uint8(t))
 }

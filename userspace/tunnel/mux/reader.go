@@ -67,6 +67,8 @@ func (s *Session) dispatch(h header, p []byte) error {
 		return nil
 	case frameGoAway:
 		return s.onGoAway(h, p)
+	case frameMark:
+		return s.onMark(h, p)
 	case frameSettings:
 		return nil // announced once, at the start; later ones change nothing
 	}
@@ -148,6 +150,21 @@ func (s *Session) onData(h header, p []byte, arr *[MaxPayload]byte) error {
 		s.remove(st)
 	}
 	return nil
+}
+
+func (s *Session) onMark(h header, p []byte) error {
+	if s.client {
+		return protocolError("the server sent MARK on stream %d", h.stream)
+	}
+	st := s.stream(h.stream)
+	if st == nil {
+		return s.unknown(h)
+	}
+	fields, err := decodeFields(p)
+	if err != nil {
+		return err
+	}
+	return st.receiveMark(fields)
 }
 
 func (s *Session) onWindow(h header, p []byte) error {

@@ -28,8 +28,10 @@ type Stream struct {
 	replyCh   chan struct{} // closed when the reply is known (or will never come)
 	replied   bool
 	reply     Reply
-	buf       []chunk // received, not yet read
-	bufLen    int
+	buf       []chunk // received, not yet read: data and marks, in the order they came
+	bufLen    int     // data bytes in buf
+	marks     int     // marks in buf
+	onMark    func(Fields) error
 	recvAvail int // receive credit the peer still has
 	unacked   int // bytes read but not yet returned to the peer as credit
 	recvFIN   bool
@@ -119,7 +121,7 @@ func (st *Stream) Reply(status int, fields Fields) error {
 	ok := st.reply.OK()
 	if !ok {
 		st.closed = true
-		st.buf, st.bufLen = nil, 0
+		st.buf, st.bufLen, st.marks = nil, 0, 0
 	}
 	st.closeReplyLocked()
 	st.notifyLocked()
@@ -178,6 +180,62 @@ func (st *Stream) receive(p []byte, arr *[MaxPayload]byte, fin bool) (finished b
 	return st.recvFIN && st.sentFIN, nil
 }
 
+// maxPendingMarks bounds the marks a stream holds unread: marks take no flow-control window, so
+// a peer that sends them faster than the stream is read is breaking the protocol.
+const maxPendingMarks = 64
+
+// receiveMark buffers a MARK frame in order with the stream's data (read loop).
+func (st *Stream) receiveMark(f Fields) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case st.recvFIN:
+		return protocolError("MARK on stream %d after its FIN", st.id)
+	case st.marks >= maxPendingMarks:
+		return protocolError("stream %d has %d unread marks", st.id, st.marks)
+	}
+	if !st.closed && st.resetErr == nil {
+		st.buf = append(st.buf, chunk{mark: f, isMark: true})
+		st.marks++
+	}
+	st.notifyLocked()
+	return nil
+}
+
+// OnMark sets what Read does with each mark the client sends (server side): it is called in
+// the reading goroutine when Read reaches the mark, after every byte sent before it was read and
+// before any byte sent after it is returned. An error aborts the stream, and Read returns it: the
+// bytes after a refused mark are never read. Without a handler marks are skipped.
+func (st *Stream) OnMark(fn func(Fields) error) {
+	st.mu.Lock()
+	st.onMark = fn
+	st.mu.Unlock()
+}
+
+// Mark sends fields in order with the stream's data (client side): the server's Read meets
+// them exactly between the bytes written before and after (see OnMark).
+func (st *Stream) Mark(f Fields) error {
+	if !st.s.client {
+		return errors.New("mark: only the client side marks")
+	}
+	p, err := appendFields(nil, f)
+	if err != nil {
+		return fmt.Errorf("mark: %w", err)
+	}
+	st.wmu.Lock()
+	defer st.wmu.Unlock()
+	st.mu.Lock()
+	err = st.writableLocked()
+	st.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("mark: %w", err)
+	}
+	if err := st.s.writeFrames(frame{h: header{typ: frameMark, stream: st.id}, payload: p}); err != nil {
+		return fmt.Errorf("mark: %w", err)
+	}
+	return nil
+}
+
 // credit adds send window from a WINDOW frame (read loop).
 func (st *Stream) credit(inc uint32) error {
 	st.mu.Lock()
@@ -210,6 +268,19 @@ func (st *Stream) Read(b []byte) (int, error) {
 		case st.closed:
 			st.mu.Unlock()
 			return 0, ErrClosed
+		case len(st.buf) > 0 && st.buf[0].isMark:
+			f, fn := st.buf[0].mark, st.onMark
+			st.buf[0] = chunk{}
+			st.buf = st.buf[1:]
+			st.marks--
+			st.mu.Unlock()
+			if fn != nil {
+				if err := fn(f); err != nil {
+					st.Abort()
+					return 0, fmt.Errorf("mark refused: %w", err)
+				}
+			}
+			continue
 		case st.bufLen > 0:
 			n := st.take(b)
 			inc := st.returnCreditLocked(n)
@@ -239,16 +310,18 @@ func (st *Stream) Read(b []byte) (int, error) {
 	}
 }
 
-// chunk is the payload of one DATA frame, in a frame buffer of the session's pool.
+// chunk is the payload of one DATA frame, in a frame buffer of the session's pool, or a mark.
 type chunk struct {
-	p   []byte
-	arr *[MaxPayload]byte // returned to the pool once p is read
+	p      []byte
+	arr    *[MaxPayload]byte // returned to the pool once p is read
+	mark   Fields
+	isMark bool
 }
 
 // take copies buffered bytes into b; mu is held.
 func (st *Stream) take(b []byte) int {
 	n := 0
-	for n < len(b) && len(st.buf) > 0 {
+	for n < len(b) && len(st.buf) > 0 && !st.buf[0].isMark {
 		c := copy(b[n:], st.buf[0].p)
 		n += c
 		if c == len(st.buf[0].p) {

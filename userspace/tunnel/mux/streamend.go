@@ -71,7 +71,7 @@ func (st *Stream) end(graceful bool) error {
 		return nil
 	}
 	st.closed = true
-	st.buf, st.bufLen = nil, 0
+	st.buf, st.bufLen, st.marks = nil, 0, 0
 	live := st.resetErr == nil
 	st.notifyLocked() // wakes a Write waiting for window, which then releases wmu
 	st.mu.Unlock()
