@@ -43,6 +43,12 @@ type Options struct {
 	CAKeyFile, CACertFile string
 	// TrustFiles name PEM files of further CA certificates to trust.
 	TrustFiles []string
+	// AuditPayloadKeyFile names the audit payload public key (PKIX PEM, X25519; made by
+	// `meshwarden audit keygen`) that payloads of domains with audit_payloads are sealed to.
+	// Empty: a policy with such a domain is refused, at start and on reload.
+	AuditPayloadKeyFile string
+	// AuditExport sends the committed audit lines to stdout and/or a webhook (auditexport.go).
+	AuditExport AuditExport
 }
 
 // Daemon is a running node daemon.
@@ -57,7 +63,8 @@ type Daemon struct {
 	reload sync.Mutex // serialises reloads
 	seen   string     // digest of the config content last loaded (under reload)
 	obs    observability
-	mesh   *mesh // identity, attestation and the node-to-node tunnel
+	mesh   *mesh                // identity, attestation and the node-to-node tunnel
+	sealer *audit.PayloadSealer // audit payload key; nil when none is configured
 }
 
 // ErrInvalidPolicy wraps policy validation errors so the CLI can exit with status 2.
@@ -100,6 +107,12 @@ func start(opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
 	}
+	if d.sealer, err = loadPayloadSealer(opts.AuditPayloadKeyFile); err != nil {
+		return nil, err
+	}
+	if err := checkPayloadKey(pol, d.sealer); err != nil {
+		return nil, err
+	}
 	d.seen = PolicyDigest(data)
 	if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
@@ -126,7 +139,7 @@ func start(opts Options) (*Daemon, error) {
 	if err := checkAttachSafe(absCgroup(d.root, d.attach)); err != nil {
 		return nil, err
 	}
-	if d.audit, err = audit.Open(context.Background(), audit.Options{Path: opts.AuditLog, Node: opts.Node, KeyDir: opts.StateDir, Logger: d.log}); err != nil {
+	if d.audit, err = d.openAudit(); err != nil {
 		return nil, err
 	}
 	if d.mesh, err = d.openMesh(pol); err != nil {
@@ -202,6 +215,7 @@ func (d *Daemon) serve(ctx context.Context) error {
 	// SIGHUP reloads the policy: catch it before the record below tells anyone the daemon is up.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	drops := d.watchRingbufDrops() // its baseline read comes before anyone is told the daemon is up
 	d.system("enforcer listening on " + strings.Join(addrs, ", "))
 	if err := d.mesh.syncAgents(ctx, pol); err != nil {
 		for _, ln := range lns {
@@ -219,6 +233,7 @@ func (d *Daemon) serve(ctx context.Context) error {
 		Audit:          auditSink{d},
 		Logger:         d.log,
 		Observer:       enforcerObserver{d},
+		PayloadSealer:  d.sealer,
 	})
 	d.obs.enforcer.Store(srv)
 	var wg sync.WaitGroup
@@ -238,10 +253,11 @@ func (d *Daemon) serve(ctx context.Context) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if err := d.dp.ReadEvents(ctx, d.flowEvent); err != nil {
+		if err := d.dp.ReadEvents(ctx, loader.EventHandlers{Connect: d.flowEvent, Close: d.flowClosed}); err != nil {
 			errs <- err
 		}
 	}()
+	wg.Go(func() { drops.run(ctx, dropReportInterval) })
 	go func() {
 		defer wg.Done()
 		d.watchPolicy(ctx, hup)

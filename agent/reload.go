@@ -72,6 +72,9 @@ func (d *Daemon) reloadFrom(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
 	}
+	if err := checkPayloadKey(pol, d.sealer); err != nil {
+		return err
+	}
 	old := d.cur.Load().pol
 	if pol.Enforcer != old.Enforcer {
 		return fmt.Errorf("the enforcer block changed (%+v -> %+v): restart the daemon to apply it", old.Enforcer, pol.Enforcer)

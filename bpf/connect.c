@@ -2,9 +2,21 @@
  * destination zone, port) and allow it, refuse it (EPERM), or rewrite it to the enforcer. */
 #include "include/mw_lib.h"
 
+/* Keeps an agent TCP connection's flow with its socket, so that sockops can report its close.
+ * Without the storage the connection goes on unreported (the verdict never depends on it). */
+static __always_inline void mw_track(struct bpf_sock *sk, const struct mw_orig *o, __u8 verdict)
+{
+	struct mw_sk_flow *f = bpf_sk_storage_get(&mw_sk_flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!f)
+		return;
+	__builtin_memcpy(&f->o, o, sizeof(f->o));
+	f->start_ns = 0; /* a socket may connect() again after a close */
+	f->verdict = verdict;
+}
+
 /* Decides one connect(). o holds the destination; on REDIRECT it is stored by socket cookie.
  * Returns the verdict to apply (ALLOW, DENY or REDIRECT), already counted and reported. */
-static __always_inline __u8 mw_decide(void *ctx, __u32 gen, const struct mw_cfg *cfg,
+static __always_inline __u8 mw_decide(struct bpf_sock *sk, __u32 gen, const struct mw_cfg *cfg,
 				      struct mw_orig *o, __u32 type)
 {
 	__u8 reason = 0;
@@ -29,6 +41,8 @@ static __always_inline __u8 mw_decide(void *ctx, __u32 gen, const struct mw_cfg 
 	}
 	mw_count_verdict(verdict);
 	mw_emit(o, verdict, reason, proto);
+	if (verdict != MW_VERDICT_DENY && type == MW_SOCK_STREAM)
+		mw_track(sk, o, verdict);
 	return verdict;
 }
 
@@ -60,7 +74,7 @@ int mw_connect4(struct bpf_sock_addr *ctx)
 	o.src_zone = agent->zone;
 	o.dst_zone = mw_zone4(gen, ip);
 
-	__u8 verdict = mw_decide(ctx, gen, cfg, &o, type);
+	__u8 verdict = mw_decide(ctx->sk, gen, cfg, &o, type);
 	if (verdict == MW_VERDICT_DENY)
 		return 0;
 	if (verdict == MW_VERDICT_REDIRECT) {
@@ -110,7 +124,7 @@ int mw_connect6(struct bpf_sock_addr *ctx)
 		o.dst_zone = mw_zone6(gen, ip6);
 	}
 
-	__u8 verdict = mw_decide(ctx, gen, cfg, &o, type);
+	__u8 verdict = mw_decide(ctx->sk, gen, cfg, &o, type);
 	if (verdict == MW_VERDICT_DENY)
 		return 0;
 	if (verdict == MW_VERDICT_REDIRECT) {

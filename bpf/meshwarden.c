@@ -6,7 +6,8 @@
 #include "getpeername.c"
 #include "getsockopt.c"
 
-/* Keeps the ring-buffer event type in BTF so bpf2go can generate its Go twin. */
+/* Keep the ring-buffer event types in BTF so bpf2go can generate their Go twins. */
 const struct mw_flow_event *mw_unused_flow_event __attribute__((unused));
+const struct mw_close_event *mw_unused_close_event __attribute__((unused));
 
 char _license[] SEC("license") = "GPL";

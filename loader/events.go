@@ -41,37 +41,61 @@ func ReasonString(r uint8) string {
 	return fmt.Sprintf("reason_%d", r)
 }
 
-// FlowEvent is one connect() decision taken by the kernel.
-type FlowEvent struct {
-	BootNS   uint64 // CLOCK_BOOTTIME of the decision
-	Cookie   uint64
+// Flow is what the kernel knows of one agent connection: who opened it, where to, the verdict.
+type Flow struct {
+	BootNS   uint64 // CLOCK_BOOTTIME of the event
+	Cookie   uint64 // the agent socket's cookie: the same in a connection's connect and close events
 	CgroupID uint64
-	PID      uint32
+	PID      uint32 // the process that called connect()
 	Comm     string
 	Agent    uint32
 	SrcZone  uint32
 	DstZone  uint32
-	Verdict  policy.Verdict
-	Reason   uint8
-	Proto    uint8 // 6 TCP, 17 UDP
-	Dst      netip.AddrPort
+	Verdict  policy.Verdict // of the connect()
+	Dst      netip.AddrPort // the original destination (for REDIRECT, not the enforcer)
+}
+
+// FlowEvent is one connect() decision taken by the kernel.
+type FlowEvent struct {
+	Flow
+	Reason uint8
+	Proto  uint8 // 6 TCP, 17 UDP
+}
+
+// CloseEvent is the close of one agent TCP connection the kernel let through (ALLOW) or handed
+// to the enforcer (REDIRECT): reported when the socket reaches TCP_CLOSE (closed, reset, or
+// handed to TIME_WAIT).
+type CloseEvent struct {
+	Flow
+	Duration      time.Duration // from established to closed
+	BytesSent     uint64        // data sent by the agent and acknowledged by its peer (no SYN or FIN)
+	BytesReceived uint64        // data received by the agent (no FIN)
+}
+
+// EventHandlers receive what ReadEvents reads; a nil handler drops its events.
+type EventHandlers struct {
+	Connect func(FlowEvent)
+	Close   func(CloseEvent)
 }
 
 // pollInterval bounds how long a flow event waits in the ring buffer: programs wake the
 // reader only past a fill threshold, so the reader polls on its own.
 const pollInterval = 10 * time.Millisecond
 
-// ReadEvents delivers flow events to fn until ctx ends.
-func (d *Datapath) ReadEvents(ctx context.Context, fn func(FlowEvent)) error {
+// The ring buffer carries two event types, told apart by their size (the C side asserts they differ).
+var (
+	connectEventSize = binary.Size(mwMwFlowEvent{})
+	closeEventSize   = binary.Size(mwMwCloseEvent{})
+)
+
+// ReadEvents delivers connect and close events to h until ctx ends.
+func (d *Datapath) ReadEvents(ctx context.Context, h EventHandlers) error {
 	rd, err := ringbuf.NewReader(d.objs.MwEvents)
 	if err != nil {
 		return fmt.Errorf("open flow-event ring buffer: %w", err)
 	}
 	defer rd.Close()
-	var (
-		rec ringbuf.Record
-		raw mwMwFlowEvent
-	)
+	var rec ringbuf.Record
 	for ctx.Err() == nil {
 		rd.SetDeadline(time.Now().Add(pollInterval))
 		if err := rd.ReadInto(&rec); err != nil {
@@ -80,23 +104,62 @@ func (d *Datapath) ReadEvents(ctx context.Context, fn func(FlowEvent)) error {
 			}
 			return fmt.Errorf("read flow event: %w", err)
 		}
-		if err := binary.Read(bytes.NewReader(rec.RawSample), binary.LittleEndian, &raw); err != nil {
-			return fmt.Errorf("decode flow event of %d bytes: %w", len(rec.RawSample), err)
+		if err := dispatchEvent(rec.RawSample, h); err != nil {
+			return err
 		}
-		fn(FlowEvent{
-			BootNS:   raw.TsNs,
-			Cookie:   raw.Cookie,
-			CgroupID: raw.CgroupId,
-			PID:      raw.Pid,
-			Comm:     commString(raw.Comm),
-			Agent:    raw.Agent,
-			SrcZone:  raw.SrcZone,
-			DstZone:  raw.DstZone,
-			Verdict:  policy.Verdict(raw.Verdict),
-			Reason:   raw.Reason,
-			Proto:    raw.Proto,
-			Dst:      netip.AddrPortFrom(addrOf(raw.Family, raw.Daddr), raw.Dport),
-		})
 	}
 	return nil
+}
+
+// dispatchEvent decodes one ring-buffer sample by its size and hands it to its handler.
+func dispatchEvent(sample []byte, h EventHandlers) error {
+	switch len(sample) {
+	case connectEventSize:
+		return deliver(sample, flowEventOf, h.Connect)
+	case closeEventSize:
+		return deliver(sample, closeEventOf, h.Close)
+	}
+	return fmt.Errorf("ring-buffer event of %d bytes is neither a flow event (%d) nor a close event (%d)",
+		len(sample), connectEventSize, closeEventSize)
+}
+
+// deliver decodes sample as a Raw and, when fn is set, hands it the event made of it.
+func deliver[Raw, Event any](sample []byte, eventOf func(*Raw) Event, fn func(Event)) error {
+	var raw Raw
+	if err := binary.Read(bytes.NewReader(sample), binary.LittleEndian, &raw); err != nil {
+		return fmt.Errorf("decode %d-byte ring-buffer event: %w", len(sample), err)
+	}
+	if fn != nil {
+		fn(eventOf(&raw))
+	}
+	return nil
+}
+
+// flowOf is what both event types carry of the connection.
+func flowOf(ts, cookie, cgroup uint64, pid uint32, comm [16]int8, agent, srcZone, dstZone uint32,
+	verdict, family uint8, daddr [16]uint8, dport uint16) Flow {
+	return Flow{
+		BootNS: ts, Cookie: cookie, CgroupID: cgroup, PID: pid, Comm: commString(comm),
+		Agent: agent, SrcZone: srcZone, DstZone: dstZone, Verdict: policy.Verdict(verdict),
+		Dst: netip.AddrPortFrom(addrOf(family, daddr), dport),
+	}
+}
+
+func flowEventOf(raw *mwMwFlowEvent) FlowEvent {
+	return FlowEvent{
+		Flow: flowOf(raw.TsNs, raw.Cookie, raw.CgroupId, raw.Pid, raw.Comm, raw.Agent, raw.SrcZone, raw.DstZone,
+			raw.Verdict, raw.Family, raw.Daddr, raw.Dport),
+		Reason: raw.Reason,
+		Proto:  raw.Proto,
+	}
+}
+
+func closeEventOf(raw *mwMwCloseEvent) CloseEvent {
+	return CloseEvent{
+		Flow: flowOf(raw.TsNs, raw.Cookie, raw.CgroupId, raw.Pid, raw.Comm, raw.Agent, raw.SrcZone, raw.DstZone,
+			raw.Verdict, raw.Family, raw.Daddr, raw.Dport),
+		Duration:      time.Duration(raw.DurationNs),
+		BytesSent:     raw.BytesSent,
+		BytesReceived: raw.BytesReceived,
+	}
 }

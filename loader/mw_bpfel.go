@@ -23,6 +23,26 @@ type mwMwCfg struct {
 	EnforcerCgroup uint64
 }
 
+type mwMwCloseEvent struct {
+	_             structs.HostLayout
+	TsNs          uint64
+	Cookie        uint64
+	CgroupId      uint64
+	DurationNs    uint64
+	BytesSent     uint64
+	BytesReceived uint64
+	Pid           uint32
+	Agent         uint32
+	SrcZone       uint32
+	DstZone       uint32
+	Verdict       uint8
+	Family        uint8
+	Dport         uint16
+	Pad           uint32
+	Daddr         [16]uint8
+	Comm          [16]int8
+}
+
 type mwMwEndpoint struct {
 	_    structs.HostLayout
 	Slot [2]mwMwEndpointSlot
@@ -111,23 +131,25 @@ type mwMwTuple struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	mwMapMwConfig          = "mw_config"
-	mwMapMwCounters        = "mw_counters"
-	mwMapMwEndpoints       = "mw_endpoints"
-	mwMapMwEvents          = "mw_events"
-	mwMapMwOrigByCookie    = "mw_orig_by_cookie"
-	mwMapMwOrigByTuple     = "mw_orig_by_tuple"
-	mwMapMwPolicy          = "mw_policy"
-	mwMapMwState           = "mw_state"
-	mwMapMwZones4          = "mw_zones4"
-	mwMapMwZones6          = "mw_zones6"
-	mwProgMwConnect4       = "mw_connect4"
-	mwProgMwConnect6       = "mw_connect6"
-	mwProgMwGetpeername4   = "mw_getpeername4"
-	mwProgMwGetpeername6   = "mw_getpeername6"
-	mwProgMwGetsockopt     = "mw_getsockopt"
-	mwProgMwSockops        = "mw_sockops"
-	mwVarMwUnusedFlowEvent = "mw_unused_flow_event"
+	mwMapMwConfig           = "mw_config"
+	mwMapMwCounters         = "mw_counters"
+	mwMapMwEndpoints        = "mw_endpoints"
+	mwMapMwEvents           = "mw_events"
+	mwMapMwOrigByCookie     = "mw_orig_by_cookie"
+	mwMapMwOrigByTuple      = "mw_orig_by_tuple"
+	mwMapMwPolicy           = "mw_policy"
+	mwMapMwSkFlows          = "mw_sk_flows"
+	mwMapMwState            = "mw_state"
+	mwMapMwZones4           = "mw_zones4"
+	mwMapMwZones6           = "mw_zones6"
+	mwProgMwConnect4        = "mw_connect4"
+	mwProgMwConnect6        = "mw_connect6"
+	mwProgMwGetpeername4    = "mw_getpeername4"
+	mwProgMwGetpeername6    = "mw_getpeername6"
+	mwProgMwGetsockopt      = "mw_getsockopt"
+	mwProgMwSockops         = "mw_sockops"
+	mwVarMwUnusedCloseEvent = "mw_unused_close_event"
+	mwVarMwUnusedFlowEvent  = "mw_unused_flow_event"
 )
 
 // loadMw returns the embedded CollectionSpec for mw.
@@ -191,6 +213,7 @@ type mwMapSpecs struct {
 	MwOrigByCookie *ebpf.MapSpec `ebpf:"mw_orig_by_cookie"`
 	MwOrigByTuple  *ebpf.MapSpec `ebpf:"mw_orig_by_tuple"`
 	MwPolicy       *ebpf.MapSpec `ebpf:"mw_policy"`
+	MwSkFlows      *ebpf.MapSpec `ebpf:"mw_sk_flows"`
 	MwState        *ebpf.MapSpec `ebpf:"mw_state"`
 	MwZones4       *ebpf.MapSpec `ebpf:"mw_zones4"`
 	MwZones6       *ebpf.MapSpec `ebpf:"mw_zones6"`
@@ -200,7 +223,8 @@ type mwMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type mwVariableSpecs struct {
-	MwUnusedFlowEvent *ebpf.VariableSpec `ebpf:"mw_unused_flow_event"`
+	MwUnusedCloseEvent *ebpf.VariableSpec `ebpf:"mw_unused_close_event"`
+	MwUnusedFlowEvent  *ebpf.VariableSpec `ebpf:"mw_unused_flow_event"`
 }
 
 // mwObjects contains all objects after they have been loaded into the kernel.
@@ -230,6 +254,7 @@ type mwMaps struct {
 	MwOrigByCookie *ebpf.Map `ebpf:"mw_orig_by_cookie"`
 	MwOrigByTuple  *ebpf.Map `ebpf:"mw_orig_by_tuple"`
 	MwPolicy       *ebpf.Map `ebpf:"mw_policy"`
+	MwSkFlows      *ebpf.Map `ebpf:"mw_sk_flows"`
 	MwState        *ebpf.Map `ebpf:"mw_state"`
 	MwZones4       *ebpf.Map `ebpf:"mw_zones4"`
 	MwZones6       *ebpf.Map `ebpf:"mw_zones6"`
@@ -244,6 +269,7 @@ func (m *mwMaps) Close() error {
 		m.MwOrigByCookie,
 		m.MwOrigByTuple,
 		m.MwPolicy,
+		m.MwSkFlows,
 		m.MwState,
 		m.MwZones4,
 		m.MwZones6,
@@ -254,7 +280,8 @@ func (m *mwMaps) Close() error {
 //
 // It can be passed to loadMwObjects or ebpf.CollectionSpec.LoadAndAssign.
 type mwVariables struct {
-	MwUnusedFlowEvent *ebpf.Variable `ebpf:"mw_unused_flow_event"`
+	MwUnusedCloseEvent *ebpf.Variable `ebpf:"mw_unused_close_event"`
+	MwUnusedFlowEvent  *ebpf.Variable `ebpf:"mw_unused_flow_event"`
 }
 
 // mwPrograms contains all programs after they have been loaded into the kernel.

@@ -106,7 +106,7 @@ func TestStatusReportsHooksMapsAgentsPolicyAndAudit(t *testing.T) {
 		t.Errorf("retriever: %+v", a)
 	}
 	p := st.Policy
-	if p.Source != w.Config || len(p.Digest) != 12 || p.Agents != 2 || p.Zones != 5 || p.AppliedAt.IsZero() || p.LastReload != nil {
+	if p.Source != w.Config || len(p.Digest) != 12 || p.Agents != 2 || p.Zones != 6 || p.AppliedAt.IsZero() || p.LastReload != nil {
 		t.Errorf("policy: %+v", p)
 	}
 	if st.Audit.Path != w.AuditLog || st.Audit.Records == 0 || st.Audit.WriteErrors != 0 {

@@ -113,14 +113,32 @@ static __always_inline void mw_tuple_of(struct mw_tuple *t, __u32 family, __u32 
 	}
 }
 
-/* Sends one flow event. Wakes the reader only past a fill threshold: it polls on its own. */
+/* The reader tells connect and close events apart by their size. */
+_Static_assert(sizeof(struct mw_flow_event) != sizeof(struct mw_close_event),
+	       "ring-buffer event types must differ in size");
+
+/* Reserves one ring-buffer event, counting a full ring buffer as a drop. */
+static __always_inline void *mw_reserve(__u64 size)
+{
+	void *e = bpf_ringbuf_reserve(&mw_events, size, 0);
+	if (!e)
+		mw_count(MW_CNT_RINGBUF_DROP);
+	return e;
+}
+
+/* Submits a reserved event. Wakes the reader only past a fill threshold: it polls on its own. */
+static __always_inline void mw_submit(void *e)
+{
+	__u64 waiting = bpf_ringbuf_query(&mw_events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(e, waiting >= MW_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/* Sends one flow event: a connect() decision. */
 static __always_inline void mw_emit(const struct mw_orig *o, __u8 verdict, __u8 reason, __u8 proto)
 {
-	struct mw_flow_event *e = bpf_ringbuf_reserve(&mw_events, sizeof(*e), 0);
-	if (!e) {
-		mw_count(MW_CNT_RINGBUF_DROP);
+	struct mw_flow_event *e = mw_reserve(sizeof(*e));
+	if (!e)
 		return;
-	}
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->cookie = o->cookie;
 	e->cgroup_id = o->cgroup_id;
@@ -136,8 +154,33 @@ static __always_inline void mw_emit(const struct mw_orig *o, __u8 verdict, __u8 
 	e->pad = 0;
 	__builtin_memcpy(e->daddr, o->daddr, 16);
 	__builtin_memcpy(e->comm, o->comm, MW_COMM_LEN);
-	__u64 waiting = bpf_ringbuf_query(&mw_events, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(e, waiting >= MW_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	mw_submit(e);
+}
+
+/* Sends one close event for a flow that mw_sk_flows tracked since its connect(). */
+static __always_inline void mw_emit_close(const struct mw_sk_flow *f, __u64 now, __u64 sent,
+					  __u64 received)
+{
+	struct mw_close_event *e = mw_reserve(sizeof(*e));
+	if (!e)
+		return;
+	e->ts_ns = now;
+	e->cookie = f->o.cookie;
+	e->cgroup_id = f->o.cgroup_id;
+	e->duration_ns = now - f->start_ns;
+	e->bytes_sent = sent;
+	e->bytes_received = received;
+	e->pid = f->o.pid;
+	e->agent = f->o.agent;
+	e->src_zone = f->o.src_zone;
+	e->dst_zone = f->o.dst_zone;
+	e->verdict = f->verdict;
+	e->family = f->o.family;
+	e->dport = f->o.dport;
+	e->pad = 0;
+	__builtin_memcpy(e->daddr, f->o.daddr, 16);
+	__builtin_memcpy(e->comm, f->o.comm, MW_COMM_LEN);
+	mw_submit(e);
 }
 
 #endif

@@ -79,6 +79,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mw_orig_by_tuple SEC(".maps");
 
+/* Per-socket flow state of agent TCP connections; freed with the socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct mw_sk_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mw_sk_flows SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, MW_RINGBUF_BYTES);

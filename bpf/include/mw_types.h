@@ -122,4 +122,42 @@ struct mw_flow_event {
 	char comm[MW_COMM_LEN];
 };
 
+/* An agent's TCP connection from connect() to its close, kept with the socket (sk storage):
+ * connect4/6 fill it for ALLOW and REDIRECT, sockops stamps the start when the connection is
+ * established and reports the close. */
+struct mw_sk_flow {
+	struct mw_orig o;    /* the (original) destination, agent, zones, pid, comm, cookie */
+	__u64 start_ns;      /* CLOCK_BOOTTIME when established; 0 until then */
+	__u64 acked_base;    /* bytes_acked when established: the SYN */
+	__u64 received_base; /* bytes_received when established */
+	__u64 received_fw2;  /* bytes_received when FIN_WAIT2 was entered */
+	__u8 verdict;
+	__u8 fins;           /* MW_FIN_* seen so far: the kernel's byte counts include FINs */
+	__u8 pad[6];
+};
+
+#define MW_FIN_PEER 1 /* the peer's FIN was received (counted in bytes_received) */
+#define MW_FIN_OWN 2  /* our FIN was acknowledged (counted in bytes_acked) */
+
+/* One agent TCP connection's close, sent through the ring buffer beside mw_flow_event. The
+ * reader tells the two apart by size, which mw_lib.h asserts differ. */
+struct mw_close_event {
+	__u64 ts_ns;          /* CLOCK_BOOTTIME of the close */
+	__u64 cookie;         /* the agent socket's cookie, as in its mw_flow_event */
+	__u64 cgroup_id;
+	__u64 duration_ns;    /* established to closed */
+	__u64 bytes_sent;     /* data sent by the agent and acknowledged by the peer */
+	__u64 bytes_received; /* data received by the agent */
+	__u32 pid;            /* the process that called connect() */
+	__u32 agent;
+	__u32 src_zone;
+	__u32 dst_zone;
+	__u8 verdict;         /* of the connect(): ALLOW or REDIRECT */
+	__u8 family;
+	__u16 dport;          /* host byte order; the original destination's for REDIRECT */
+	__u32 pad;
+	__u8 daddr[16];
+	char comm[MW_COMM_LEN];
+};
+
 #endif

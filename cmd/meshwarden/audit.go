@@ -21,6 +21,8 @@ import (
 const auditUsage = `usage:
   meshwarden audit verify [--key PUB] [--progress] FILE...
   meshwarden audit tail [--follow] [--agent A] [--domain D] [--verdict V] [--kind K] [-o text|json] FILE
+  meshwarden audit keygen --out DIR
+  meshwarden audit decrypt --key PRIVATE [-o text|json] FILE...
 `
 
 func cmdAudit(args []string, stdout, stderr io.Writer) int {
@@ -35,6 +37,10 @@ func cmdAudit(args []string, stdout, stderr io.Writer) int {
 		return cmdAuditVerify(ctx, args[1:], stdout, stderr)
 	case "tail":
 		return cmdAuditTail(ctx, args[1:], stdout, stderr)
+	case "keygen":
+		return cmdAuditKeygen(args[1:], stdout, stderr)
+	case "decrypt":
+		return cmdAuditDecrypt(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "meshwarden audit: unknown command %q\n%s", args[0], auditUsage)
 	return exitUsage

@@ -27,10 +27,14 @@ usage:
   meshwarden run --config FILE [--state-dir DIR] [--audit-log FILE] [--pin-dir DIR] [--node NAME]
                  [--metrics-addr HOST:PORT] [--log-level L] [--log-format text|json]
                  [--ca-key FILE --ca-cert FILE] [--trust PEM,...]
+                 [--audit-stdout] [--audit-webhook URL [--audit-webhook-batch N] [--audit-webhook-queue N]
+                  [--audit-webhook-flush D] [--audit-webhook-token-file FILE]] [--audit-payload-key PUB]
   meshwarden run --uninstall [--pin-dir DIR]
   meshwarden policy validate FILE
   meshwarden audit verify [--key PUB] [--progress] FILE...
   meshwarden audit tail [--follow] [--agent A] [--domain D] [--verdict V] [--kind K] [-o text|json] FILE
+  meshwarden audit keygen --out DIR
+  meshwarden audit decrypt --key PRIVATE [-o text|json] FILE...
   meshwarden status [--state-dir DIR] [-o text|json]
   meshwarden identity revoke [--state-dir DIR] <agent id or SPIFFE id>
   meshwarden observe [--state-dir DIR] [--agent A] [--verdict V] [--kind K] [--domain D] [--channel C]
@@ -98,6 +102,13 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.StringVar(&opts.CAKeyFile, "ca-key", "", "mesh CA private key (PKCS #8 Ed25519, mode 0600); default: created under <state-dir>/ca")
 	fs.StringVar(&opts.CACertFile, "ca-cert", "", "mesh CA certificate (PEM), with -ca-key")
 	trust := fs.String("trust", "", "comma-separated PEM files of further CA certificates to trust")
+	fs.BoolVar(&opts.AuditExport.Stdout, "audit-stdout", false, "also write every committed audit line to stdout (logs go to stderr)")
+	fs.StringVar(&opts.AuditExport.Webhook, "audit-webhook", "", "also POST committed audit lines to this http(s) URL as JSON array batches")
+	fs.IntVar(&opts.AuditExport.WebhookBatch, "audit-webhook-batch", 256, "records per webhook POST")
+	fs.IntVar(&opts.AuditExport.WebhookQueue, "audit-webhook-queue", 10000, "records waiting for the webhook before new ones are dropped (counted)")
+	fs.DurationVar(&opts.AuditExport.WebhookFlush, "audit-webhook-flush", agent.DefaultWebhookFlush, "longest wait for a webhook batch to fill")
+	fs.StringVar(&opts.AuditExport.WebhookTokenFile, "audit-webhook-token-file", "", "file holding a bearer token for the webhook")
+	fs.StringVar(&opts.AuditPayloadKeyFile, "audit-payload-key", "", "audit payload public key (PKIX PEM, from meshwarden audit keygen) that payloads of audit_payloads domains are sealed to; required when the policy has such a domain")
 	uninstall := fs.Bool("uninstall", false, "detach the pinned programs, remove the pinned maps and exit")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage

@@ -8,7 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // genesis is the prev of the first record of a chain.
@@ -28,8 +31,12 @@ func hashLine(line []byte) string {
 
 // encodeBody marshals r without the fields the chain assigns (v, seq, prev): the result is
 // spliced after them by appendLine. r.ID must already be set so the body is never "{}".
+// The bytes are encoding/json's; appendRecord makes them without reflection when it can.
 func encodeBody(r Record) ([]byte, error) {
 	r.V, r.Seq, r.Prev = 0, 0, ""
+	if body, ok := appendRecord(make([]byte, 0, 640), &r); ok {
+		return body, nil
+	}
 	body, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode audit record: %w", err)
@@ -129,4 +136,235 @@ func (r *lineReader) next() ([]byte, error) {
 		r.acc = append(r.acc, line...)
 	}
 	return r.acc, err
+}
+
+// recordFields is Record's layout as appendRecord writes it: name, type and tag of each field
+// in order. A Record that no longer has this layout is encoded by encoding/json instead (and
+// TestRecordEncoderKnowsEveryField fails until appendRecord learns the change).
+var recordFields = []string{
+	"V int `json:\"v,omitempty\"`", "Seq uint64 `json:\"seq,omitempty\"`", "Prev string `json:\"prev,omitempty\"`",
+	"ID string `json:\"id,omitempty\"`", "Time time.Time `json:\"time\"`", "Node string `json:\"node\"`",
+	"Kind string `json:\"kind\"`", "AgentID string `json:\"agent_id,omitempty\"`", "Role string `json:\"role,omitempty\"`",
+	"Zone string `json:\"zone,omitempty\"`", "PID uint32 `json:\"pid,omitempty\"`", "Comm string `json:\"comm,omitempty\"`",
+	"CgroupID uint64 `json:\"cgroup_id,omitempty\"`", "Cookie uint64 `json:\"cookie,omitempty\"`",
+	"SPIFFEID string `json:\"spiffe_id,omitempty\"`", "Measurement string `json:\"measurement,omitempty\"`",
+	"Source string `json:\"source,omitempty\"`", "Destination string `json:\"destination,omitempty\"`",
+	"DstZone string `json:\"dst_zone,omitempty\"`", "TargetAgent string `json:\"target_agent,omitempty\"`",
+	"TargetService string `json:\"target_service,omitempty\"`", "Transport string `json:\"transport,omitempty\"`",
+	"Protocol string `json:\"protocol,omitempty\"`", "ExchangeID string `json:\"exchange_id,omitempty\"`",
+	"Domain string `json:\"domain,omitempty\"`", "Tier string `json:\"tier,omitempty\"`",
+	"Channel string `json:\"channel,omitempty\"`", "Verdict string `json:\"verdict,omitempty\"`",
+	"Reason string `json:\"reason,omitempty\"`", "ReasonCodes []string `json:\"reason_codes,omitempty\"`",
+	"MaskedKeys []string `json:\"masked_keys,omitempty\"`", "Method string `json:\"method,omitempty\"`",
+	"Path string `json:\"path,omitempty\"`", "RPCMethod string `json:\"rpc_method,omitempty\"`",
+	"Tool string `json:\"tool,omitempty\"`", "Status int `json:\"status,omitempty\"`",
+	"BytesIn int64 `json:\"bytes_in,omitempty\"`", "BytesOut int64 `json:\"bytes_out,omitempty\"`",
+	"PayloadBytes int64 `json:\"payload_bytes,omitempty\"`", "PayloadSHA256 string `json:\"payload_sha256,omitempty\"`",
+	"DurationNS int64 `json:\"duration_ns,omitempty\"`", "PayloadSealed *audit.Sealed `json:\"payload_sealed,omitempty\"`",
+	"ResponseSealed *audit.Sealed `json:\"response_sealed,omitempty\"`", "Message string `json:\"message,omitempty\"`",
+	"Checkpoint *audit.Checkpoint `json:\"checkpoint,omitempty\"`", "Torn *audit.Torn `json:\"torn,omitempty\"`",
+}
+
+// recordLayout is Record's layout in the form of recordFields.
+func recordLayout() []string {
+	t := reflect.TypeFor[Record]()
+	out := make([]string, t.NumField())
+	for i := range out {
+		f := t.Field(i)
+		out[i] = f.Name + " " + f.Type.String() + " `" + string(f.Tag) + "`"
+	}
+	return out
+}
+
+// recordEncodable is set once, at start: whether Record still has the layout appendRecord knows.
+var recordEncodable = slices.Equal(recordLayout(), recordFields)
+
+// appendRecord appends r as encoding/json marshals it (same fields, order, omitempty and
+// escaping). ok is false when it cannot: Record has changed, or the time is one encoding/json
+// refuses (then json.Marshal says why).
+func appendRecord(b []byte, r *Record) (_ []byte, ok bool) {
+	if !recordEncodable {
+		return nil, false
+	}
+	// Every member is written with a comma before it; the first comma becomes the brace.
+	// "time", "node" and "kind" are never omitted, so there is a first member.
+	start := len(b)
+	b = appendInt(b, "v", int64(r.V))
+	b = appendUint(b, "seq", r.Seq)
+	b = appendStr(b, "prev", r.Prev, true)
+	b = appendStr(b, "id", r.ID, true)
+	b = append(b, `,"time":"`...)
+	b, err := r.Time.AppendText(b)
+	if err != nil {
+		return nil, false
+	}
+	b = append(b, '"')
+	b = appendStr(b, "node", r.Node, false)
+	b = appendStr(b, "kind", r.Kind, false)
+	b = appendStr(b, "agent_id", r.AgentID, true)
+	b = appendStr(b, "role", r.Role, true)
+	b = appendStr(b, "zone", r.Zone, true)
+	b = appendUint(b, "pid", uint64(r.PID))
+	b = appendStr(b, "comm", r.Comm, true)
+	b = appendUint(b, "cgroup_id", r.CgroupID)
+	b = appendUint(b, "cookie", r.Cookie)
+	b = appendStr(b, "spiffe_id", r.SPIFFEID, true)
+	b = appendStr(b, "measurement", r.Measurement, true)
+	b = appendStr(b, "source", r.Source, true)
+	b = appendStr(b, "destination", r.Destination, true)
+	b = appendStr(b, "dst_zone", r.DstZone, true)
+	b = appendStr(b, "target_agent", r.TargetAgent, true)
+	b = appendStr(b, "target_service", r.TargetService, true)
+	b = appendStr(b, "transport", r.Transport, true)
+	b = appendStr(b, "protocol", r.Protocol, true)
+	b = appendStr(b, "exchange_id", r.ExchangeID, true)
+	b = appendStr(b, "domain", r.Domain, true)
+	b = appendStr(b, "tier", r.Tier, true)
+	b = appendStr(b, "channel", r.Channel, true)
+	b = appendStr(b, "verdict", r.Verdict, true)
+	b = appendStr(b, "reason", r.Reason, true)
+	b = appendStrs(b, "reason_codes", r.ReasonCodes)
+	b = appendStrs(b, "masked_keys", r.MaskedKeys)
+	b = appendStr(b, "method", r.Method, true)
+	b = appendStr(b, "path", r.Path, true)
+	b = appendStr(b, "rpc_method", r.RPCMethod, true)
+	b = appendStr(b, "tool", r.Tool, true)
+	b = appendInt(b, "status", int64(r.Status))
+	b = appendInt(b, "bytes_in", r.BytesIn)
+	b = appendInt(b, "bytes_out", r.BytesOut)
+	b = appendInt(b, "payload_bytes", r.PayloadBytes)
+	b = appendStr(b, "payload_sha256", r.PayloadSHA256, true)
+	b = appendInt(b, "duration_ns", r.DurationNS)
+	if r.PayloadSealed != nil {
+		b, ok = appendMarshaled(b, "payload_sealed", r.PayloadSealed)
+		if !ok {
+			return nil, false
+		}
+	}
+	if r.ResponseSealed != nil {
+		b, ok = appendMarshaled(b, "response_sealed", r.ResponseSealed)
+		if !ok {
+			return nil, false
+		}
+	}
+	b = appendStr(b, "message", r.Message, true)
+	if r.Checkpoint != nil {
+		b, ok = appendMarshaled(b, "checkpoint", r.Checkpoint)
+		if !ok {
+			return nil, false
+		}
+	}
+	if r.Torn != nil {
+		b, ok = appendMarshaled(b, "torn", r.Torn)
+		if !ok {
+			return nil, false
+		}
+	}
+	b[start] = '{'
+	return append(b, '}'), true
+}
+
+// appendKey appends a comma and the key k of an object member.
+func appendKey(b []byte, k string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, k...)
+	return append(b, '"', ':')
+}
+
+func appendStr(b []byte, k, v string, omitEmpty bool) []byte {
+	if omitEmpty && v == "" {
+		return b
+	}
+	return appendJSONString(appendKey(b, k), v)
+}
+
+func appendStrs(b []byte, k string, vs []string) []byte {
+	if len(vs) == 0 {
+		return b
+	}
+	b = append(appendKey(b, k), '[')
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, v)
+	}
+	return append(b, ']')
+}
+
+func appendInt(b []byte, k string, v int64) []byte {
+	if v == 0 {
+		return b
+	}
+	return strconv.AppendInt(appendKey(b, k), v, 10)
+}
+
+func appendUint(b []byte, k string, v uint64) []byte {
+	if v == 0 {
+		return b
+	}
+	return strconv.AppendUint(appendKey(b, k), v, 10)
+}
+
+// appendMarshaled appends a member encoding/json marshals (the rare nested objects).
+func appendMarshaled(b []byte, k string, v any) ([]byte, bool) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, false
+	}
+	return append(appendKey(b, k), raw...), true
+}
+
+// appendJSONString appends s quoted as encoding/json does by default: ", \\ and control
+// characters escaped (\b \f \n \r \t short), <, > and & as \u003c \u003e \u0026, U+2028 and
+// U+2029 escaped, invalid UTF-8 as \ufffd.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -98,11 +98,11 @@ func (c *committer) commit(reqs []*request) {
 
 // batch is lines encoded but not yet written, and the chain state after them.
 type batch struct {
-	buf          []byte
-	head         head
-	since        int
-	first        uint64 // seq of the batch's first record, 0 if none
-	checkpointed bool
+	buf         []byte
+	head        head
+	since       int
+	first       uint64 // seq of the batch's first record, 0 if none
+	checkpoints int    // checkpoint records in the batch
 }
 
 func (c *committer) batch() batch {
@@ -136,10 +136,11 @@ func (c *committer) addCheckpoint(b *batch, now time.Time) {
 	w := c.w
 	c.addRecord(b, Record{Kind: KindCheckpoint, Checkpoint: signCheckpoint(w.key, w.keyID, w.opts.Node, b.head)}, now)
 	b.since = 0
-	b.checkpointed = true
+	b.checkpoints++
 }
 
-// flush writes and fsyncs the batch and, only then, makes its head the log's.
+// flush writes and fsyncs the batch and, only then, makes its head the log's and hands its
+// lines to the exporters.
 func (c *committer) flush(b *batch, now time.Time) error {
 	c.buf = b.buf
 	if c.f == nil {
@@ -151,14 +152,20 @@ func (c *committer) flush(b *batch, now time.Time) error {
 		return fmt.Errorf("write audit log: %w", err)
 	}
 	if !c.w.opts.NoSync {
+		start := time.Now()
 		if err := c.f.Sync(); err != nil {
 			return fmt.Errorf("fsync audit log: %w", err)
 		}
+		if c.w.opts.OnFsync != nil {
+			c.w.opts.OnFsync(time.Since(start))
+		}
 	}
 	c.head, c.since = b.head, b.since
-	if b.checkpointed {
+	if b.checkpoints > 0 {
 		c.checkpointed = now
+		c.w.checkpoints.Add(uint64(b.checkpoints))
 	}
+	c.w.export(b.buf)
 	if c.fileFirstSeq == 0 && b.first != 0 {
 		c.fileFirstSeq, c.fileStart = b.first, now
 	}

@@ -44,35 +44,45 @@ func LoadOrCreateKey(dir string) (ed25519.PrivateKey, error) {
 }
 
 func readPrivateKey(path string) (ed25519.PrivateKey, error) {
-	f, err := os.Open(path)
+	k, err := readPKCS8File(path, "audit signing key")
 	if err != nil {
-		return nil, fmt.Errorf("open audit signing key: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("stat audit signing key: %w", err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("audit signing key %s has mode %v: refusing a key others can read (want 0600)", path, st.Mode().Perm())
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
-	if err != nil {
-		return nil, fmt.Errorf("read audit signing key %s: %w", path, err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("audit signing key %s: no PEM PRIVATE KEY block", path)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("audit signing key %s: %w", path, err)
+		return nil, err
 	}
 	key, ok := k.(ed25519.PrivateKey)
 	if !ok {
 		return nil, fmt.Errorf("audit signing key %s: %T, want an Ed25519 key", path, k)
 	}
 	return key, nil
+}
+
+// readPKCS8File reads a PKCS #8 PEM private key (what names it in errors), refusing a file
+// that others may read.
+func readPKCS8File(path, what string) (any, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", what, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", what, err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s %s has mode %v: refusing a key others can read (want 0600)", what, path, st.Mode().Perm())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("%s %s: no PEM PRIVATE KEY block", what, path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	return k, nil
 }
 
 // createPrivateKey writes a new key to a temporary file and links it into place, so a key file
@@ -125,17 +135,9 @@ func writePublicKey(dir string, pub ed25519.PublicKey) error {
 
 // ReadPublicKey reads a PublicKeyFile (PKIX PEM).
 func ReadPublicKey(path string) (ed25519.PublicKey, error) {
-	data, err := os.ReadFile(path)
+	k, err := readPKIXFile(path, "audit public key")
 	if err != nil {
-		return nil, fmt.Errorf("read audit public key: %w", err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("audit public key %s: no PEM PUBLIC KEY block", path)
-	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("audit public key %s: %w", path, err)
+		return nil, err
 	}
 	pub, ok := k.(ed25519.PublicKey)
 	if !ok {
@@ -144,8 +146,28 @@ func ReadPublicKey(path string) (ed25519.PublicKey, error) {
 	return pub, nil
 }
 
+// readPKIXFile reads a PKIX PEM public key (what names it in errors).
+func readPKIXFile(path, what string) (any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("%s %s: no PEM PUBLIC KEY block", what, path)
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	return k, nil
+}
+
 // KeyID names a public key in checkpoints: hex of the first 16 bytes of its sha256.
-func KeyID(pub ed25519.PublicKey) string {
+func KeyID(pub ed25519.PublicKey) string { return keyID(pub) }
+
+// keyID is the hex of the first 16 bytes of the sha256 of a public key's bytes.
+func keyID(pub []byte) string {
 	sum := sha256.Sum256(pub)
 	return hex.EncodeToString(sum[:16])
 }

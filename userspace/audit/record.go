@@ -90,6 +90,11 @@ type Record struct {
 	PayloadSHA256 string `json:"payload_sha256,omitempty"` // hex sha256 of the payload as received
 	DurationNS    int64  `json:"duration_ns,omitempty"`
 
+	// Domains with audit_payloads: the payloads as they went on, after redaction and scrubbing,
+	// sealed to the audit payload key (see Sealed), bound to this record's id and exchange id.
+	PayloadSealed  *Sealed `json:"payload_sealed,omitempty"`  // the request payload as forwarded
+	ResponseSealed *Sealed `json:"response_sealed,omitempty"` // the response payload as relayed to the client
+
 	Message string `json:"message,omitempty"` // system records: what happened
 
 	Checkpoint *Checkpoint `json:"checkpoint,omitempty"` // checkpoint records only

@@ -96,6 +96,7 @@ func (c *committer) rotate(now time.Time) error {
 	if err := syncDir(dir); err != nil {
 		return err
 	}
+	c.w.rotations.Add(1)
 	c.w.log.Info("audit log rotated", "path", dst, "first_seq", from, "last_seq", to)
 	msg := fmt.Sprintf("audit log rotated: seq %d to %d are in %s", from, to, filepath.Base(dst))
 	if len(removed) > 0 {

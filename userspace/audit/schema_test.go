@@ -201,7 +201,8 @@ func TestRecordsOfEveryKindValidateAgainstSchema(t *testing.T) {
 	opts.CheckpointEvery = 3
 	opts.MaxBytes = 2048
 	w := open(t, opts)
-	recs := []Record{fullRecord(), sample(1), {Kind: KindFlow, PID: 7, Verdict: "DENY", Reason: "zone_policy", Transport: "udp"},
+	sealed := sealedRecord(t)
+	recs := []Record{fullRecord(), sealed, sample(1), {Kind: KindFlow, PID: 7, Verdict: "DENY", Reason: "zone_policy", Transport: "udp"},
 		{Kind: KindSystem, Message: "daemon started"}}
 	for _, k := range []string{KindRequest, KindResponse, KindDecision} {
 		recs = append(recs, Record{Kind: k, Channel: ChannelFinalOutput})
@@ -226,6 +227,9 @@ func TestRecordsOfEveryKindValidateAgainstSchema(t *testing.T) {
 				continue // the sealed torn bytes
 			}
 			kinds[r.Kind]++
+			if r.PayloadSealed != nil && r.ResponseSealed != nil {
+				kinds["sealed"]++
+			}
 			if r.Torn != nil {
 				kinds["seal"]++
 			}
@@ -234,7 +238,7 @@ func TestRecordsOfEveryKindValidateAgainstSchema(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{KindFlow, KindRequest, KindResponse, KindMessage, KindDecision, KindSystem, KindCheckpoint, "seal"} {
+	for _, k := range []string{KindFlow, KindRequest, KindResponse, KindMessage, KindDecision, KindSystem, KindCheckpoint, "seal", "sealed"} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s record was validated", k)
 		}
@@ -280,6 +284,7 @@ func TestSchemaNamesEveryRecordField(t *testing.T) {
 		reflect.TypeFor[Record]():     props,
 		reflect.TypeFor[Checkpoint](): props["checkpoint"].(map[string]any)["properties"].(map[string]any),
 		reflect.TypeFor[Torn]():       props["torn"].(map[string]any)["properties"].(map[string]any),
+		reflect.TypeFor[Sealed]():     s.root["$defs"].(map[string]any)["sealed"].(map[string]any)["properties"].(map[string]any),
 	} {
 		var names []string
 		for f := range typ.Fields() {
@@ -293,6 +298,52 @@ func TestSchemaNamesEveryRecordField(t *testing.T) {
 			if !slices.Contains(names, name) {
 				t.Errorf("schema property %q is not a field of %s", name, typ.Name())
 			}
+		}
+	}
+}
+
+// sealedRecord is a request record carrying both sealed payloads.
+func sealedRecord(t *testing.T) Record {
+	t.Helper()
+	sealer, _ := testPayloadKey(t)
+	r := fullRecord()
+	r.Kind, r.ID = KindRequest, NewID()
+	var err error
+	if r.PayloadSealed, err = sealer.Seal([]byte(`{"q":"[redacted:ssn]"}`), r.ID, r.ExchangeID, PartRequest); err != nil {
+		t.Fatal(err)
+	}
+	if r.ResponseSealed, err = sealer.Seal(nil, r.ID, r.ExchangeID, PartResponse); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestSchemaRejectsBrokenSealedPayloads(t *testing.T) {
+	s := loadSchema(t)
+	dir := t.TempDir()
+	opts := testOptions(dir)
+	w := open(t, opts)
+	if _, err := w.Append(context.Background(), sealedRecord(t)); err != nil {
+		t.Fatal(err)
+	}
+	closeWriter(t, w)
+	good := bytes.TrimSuffix(lines(t, opts.Path)[0], []byte{'\n'})
+	if errs := s.validateLine(good); len(errs) > 0 {
+		t.Fatalf("valid sealed record refused: %v", errs)
+	}
+	for name, edit := range map[string][2]string{
+		"other aead":          {`"aead":"chacha20-poly1305"`, `"aead":"aes-128-gcm"`},
+		"enc not base64":      {`"enc":"`, `"enc":"!`},
+		"no key id":           {`"key_id":"`, `"key_ix":"`},
+		"extra sealed field":  {`"kem":`, `"plaintext":"x","kem":`},
+		"sealed on a message": {`"kind":"request"`, `"kind":"message"`},
+	} {
+		bad := bytes.Replace(good, []byte(edit[0]), []byte(edit[1]), 1)
+		if bytes.Equal(bad, good) {
+			t.Fatalf("%s: edit did not apply", name)
+		}
+		if errs := s.validateLine(bad); len(errs) == 0 {
+			t.Errorf("%s: accepted %s", name, bad)
 		}
 	}
 }

@@ -306,3 +306,15 @@ func (v *chainVerifier) report() *Report {
 	r.LastSeq, r.Head = v.prev.seq, v.prev.hash
 	return &r
 }
+
+// VerifyLines checks lines read from r as Verify checks files: what an exporter delivered (a
+// webhook receiver's records, one per line, or captured stdout). name names r in the report.
+// A stream that starts after seq 1 is checked from its first line (FromGenesis is false); a
+// record an exporter dropped shows as a missing seq.
+func VerifyLines(ctx context.Context, name string, r io.Reader, opts VerifyOptions) (*Report, error) {
+	v := newChainVerifier(opts.Key)
+	if err := v.read(ctx, name, r, func(int64) {}); err != nil {
+		return nil, err
+	}
+	return v.report(), nil
+}

@@ -31,6 +31,15 @@ type Options struct {
 	MaxQueue int  // records Submit lets wait before it drops; default 65536
 	NoSync   bool // skip fsync: records then survive a crash of the process, not of the machine (benchmarks)
 
+	// Exporters get every line once it is fsynced, checkpoints and system records included,
+	// without ever blocking the log (see export.go). Open starts them; Close stops them, giving
+	// them ExportShutdown (default 5s) to send what they hold.
+	Exporters      []*Exporter
+	ExportShutdown time.Duration
+	// OnFsync, when set, is called from the committer with the duration of each fsync; it must
+	// return at once (a metrics histogram).
+	OnFsync func(time.Duration)
+
 	now func() time.Time // tests
 }
 
@@ -68,6 +77,9 @@ type Writer struct {
 	closed  bool
 	dropped atomic.Uint64 // records Submit dropped on a full queue
 
+	checkpoints atomic.Uint64 // checkpoint records written
+	rotations   atomic.Uint64 // files rotated
+
 	wake chan struct{} // capacity 1: the queue has work, or Close was called
 	done chan struct{} // closed when the committer has finished
 	err  error         // Close's result, set before done is closed
@@ -88,6 +100,9 @@ type request struct {
 func Open(ctx context.Context, opts Options) (*Writer, error) {
 	if opts.Path == "" {
 		return nil, errors.New("audit log: no path")
+	}
+	if err := checkExporters(opts.Exporters); err != nil {
+		return nil, err
 	}
 	setDefaults(&opts)
 	if err := ctx.Err(); err != nil {
@@ -114,6 +129,9 @@ func Open(ctx context.Context, opts Options) (*Writer, error) {
 		return nil, err
 	}
 	w.log.Info("audit log open", "path", opts.Path, "next_seq", w.c.head.seq+1, "key_id", w.keyID)
+	for _, e := range opts.Exporters {
+		e.run()
+	}
 	go w.c.run()
 	return w, nil
 }
@@ -142,6 +160,9 @@ func setDefaults(o *Options) {
 	}
 	if o.MaxQueue <= 0 {
 		o.MaxQueue = DefaultMaxQueue
+	}
+	if o.ExportShutdown <= 0 {
+		o.ExportShutdown = DefaultExportShutdown
 	}
 	if o.now == nil {
 		o.now = time.Now
@@ -188,6 +209,22 @@ var ErrQueueFull = errors.New("audit queue full: record dropped")
 
 // Dropped is how many records Submit dropped because the queue was full.
 func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
+
+// Stats are what the Writer counts, for metrics.
+type Stats struct {
+	Queued      int    // records waiting for the committer now
+	Dropped     uint64 // records Submit dropped on a full queue
+	Checkpoints uint64 // checkpoint records written since Open
+	Rotations   uint64 // files rotated since Open
+}
+
+// Stats returns the Writer's counts.
+func (w *Writer) Stats() Stats {
+	w.mu.Lock()
+	queued := len(w.queue)
+	w.mu.Unlock()
+	return Stats{Queued: queued, Dropped: w.dropped.Load(), Checkpoints: w.checkpoints.Load(), Rotations: w.rotations.Load()}
+}
 
 func (w *Writer) enqueue(r Record, bounded bool) (*request, error) {
 	if err := r.check(); err != nil {
@@ -261,5 +298,6 @@ func (w *Writer) Close() error {
 	}
 	w.signal()
 	<-w.done
+	closeExporters(w.opts.Exporters, w.opts.ExportShutdown)
 	return w.err
 }

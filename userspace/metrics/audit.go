@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/meshwarden/meshwarden/userspace/audit"
 )
 
 // auditKinds are the record kinds the audit families are initialised with; a kind not in it is
@@ -13,10 +15,18 @@ var auditKinds = []string{"flow", "request", "response", "message", "decision", 
 // auditWriteBuckets are the classic buckets of audit write latencies, in seconds.
 var auditWriteBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
+// auditExporters are the exporters the export families always have series for; another name
+// is counted as "other".
+var auditExporters = []string{"stdout", "webhook"}
+
+// auditFsyncBuckets are the classic buckets of audit log fsyncs, in seconds.
+var auditFsyncBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
+
 type auditMetrics struct {
 	records  *prometheus.CounterVec
 	errors   *prometheus.CounterVec
 	duration prometheus.Histogram
+	fsync    prometheus.Histogram
 }
 
 func newAuditMetrics(reg prometheus.Registerer) auditMetrics {
@@ -37,12 +47,20 @@ func newAuditMetrics(reg prometheus.Registerer) auditMetrics {
 			NativeHistogramMaxBucketNumber:  nativeMaxBuckets,
 			NativeHistogramMinResetDuration: nativeMinResetDuration,
 		}),
+		fsync: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "audit", Name: "fsync_duration_seconds",
+			Help:                            "Time the audit log's fsync of one group-committed batch took.",
+			Buckets:                         auditFsyncBuckets,
+			NativeHistogramBucketFactor:     nativeBucketFactor,
+			NativeHistogramMaxBucketNumber:  nativeMaxBuckets,
+			NativeHistogramMinResetDuration: nativeMinResetDuration,
+		}),
 	}
 	for _, k := range append(auditKinds, other) {
 		a.records.WithLabelValues(k)
 		a.errors.WithLabelValues(k)
 	}
-	reg.MustRegister(a.records, a.errors, a.duration)
+	reg.MustRegister(a.records, a.errors, a.duration, a.fsync)
 	return a
 }
 
@@ -65,15 +83,89 @@ func (m *Metrics) AuditQueued(kind string, err error) {
 	m.audit.records.WithLabelValues(kind).Inc()
 }
 
-// AuditQueue is what the audit log tells of its queue. *audit.Writer is one.
-type AuditQueue interface {
-	Dropped() uint64 // records dropped because the queue was full
+// AuditFsynced observes one fsync of the audit log that took d: the audit log's OnFsync.
+func (m *Metrics) AuditFsynced(d time.Duration) {
+	m.audit.fsync.Observe(d.Seconds())
 }
 
-// WatchAudit registers the families read from the audit log itself at every scrape.
-func (m *Metrics) WatchAudit(q AuditQueue) {
-	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "audit", Name: "dropped_records_total",
-		Help: "Records the audit log refused to queue because its queue was full. The enforcer then writes its records synchronously (back-pressure); kernel flow records are lost (they must not stall the ring buffer).",
-	}, func() float64 { return float64(q.Dropped()) }))
+// AuditLog is what the audit log tells of itself at each scrape. *audit.Writer is one.
+type AuditLog interface {
+	Stats() audit.Stats
+	ExportStats() []audit.ExportStats
+}
+
+// WatchAudit registers the families read from the audit log itself at every scrape: its
+// queue, checkpoints, rotations and exporters.
+func (m *Metrics) WatchAudit(l AuditLog) {
+	m.reg.MustRegister(newAuditCollector(l))
+}
+
+func auditDesc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "audit", name), help, labels, nil)
+}
+
+type auditCollector struct {
+	l AuditLog
+
+	dropped, queued, checkpoints, rotations                    *prometheus.Desc
+	exportRecords, exportBatches, exportFailures, exportQueued *prometheus.Desc
+}
+
+func newAuditCollector(l AuditLog) *auditCollector {
+	return &auditCollector{
+		l:           l,
+		dropped:     auditDesc("dropped_records_total", "Records the audit log refused to queue because its queue was full. The enforcer then writes its records synchronously (back-pressure); kernel flow records are lost (they must not stall the ring buffer)."),
+		queued:      auditDesc("queue_records", "Records waiting in the audit log's queue for the next group commit."),
+		checkpoints: auditDesc("checkpoints_total", "Signed chain checkpoints the audit log wrote."),
+		rotations:   auditDesc("rotations_total", "Audit log files rotated (by size or age)."),
+		exportRecords: auditDesc("export_records_total", "Committed audit lines (records and checkpoints) an exporter handled, by result: sent (delivered), "+
+			"queue_full (dropped: its queue was full), given_up (dropped: a send error that is not retried, or the shutdown deadline). "+
+			"Zero for exporters that are not configured.", "exporter", "result"),
+		exportBatches:  auditDesc("export_batches_total", "Batches an exporter delivered.", "exporter"),
+		exportFailures: auditDesc("export_send_failures_total", "Failed send attempts of an exporter (retried or not).", "exporter"),
+		exportQueued:   auditDesc("export_queue_records", "Audit lines waiting in an exporter's queue.", "exporter"),
+	}
+}
+
+func (c *auditCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.dropped, c.queued, c.checkpoints, c.rotations, c.exportRecords, c.exportBatches, c.exportFailures, c.exportQueued} {
+		ch <- d
+	}
+}
+
+func (c *auditCollector) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	st := c.l.Stats()
+	counter(c.dropped, st.Dropped)
+	ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(st.Queued))
+	counter(c.checkpoints, st.Checkpoints)
+	counter(c.rotations, st.Rotations)
+
+	byName := map[string]audit.ExportStats{}
+	for _, e := range c.l.ExportStats() {
+		name := oneOf(e.Name, auditExporters)
+		sum := byName[name]
+		sum.Queued += e.Queued
+		sum.Sent += e.Sent
+		sum.Batches += e.Batches
+		sum.Failures += e.Failures
+		sum.DroppedFull += e.DroppedFull
+		sum.DroppedGivenUp += e.DroppedGivenUp
+		byName[name] = sum
+	}
+	names := auditExporters
+	if _, ok := byName[other]; ok {
+		names = append(names[:len(names):len(names)], other)
+	}
+	for _, name := range names {
+		e := byName[name]
+		counter(c.exportRecords, e.Sent, name, "sent")
+		counter(c.exportRecords, e.DroppedFull, name, "queue_full")
+		counter(c.exportRecords, e.DroppedGivenUp, name, "given_up")
+		counter(c.exportBatches, e.Batches, name)
+		counter(c.exportFailures, e.Failures, name)
+		ch <- prometheus.MustNewConstMetric(c.exportQueued, prometheus.GaugeValue, float64(e.Queued), name)
+	}
 }

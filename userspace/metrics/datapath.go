@@ -38,7 +38,7 @@ func newDatapathCollector(dp Datapath, m *Metrics) *datapathCollector {
 	return &datapathCollector{
 		dp: dp, m: m,
 		verdicts:     datapathDesc("verdicts_total", "Agent connect() decisions taken by the kernel, by verdict (the kernel's own per-CPU counters; exact, events lost or not).", "verdict"),
-		drops:        datapathDesc("ringbuf_drops_total", "Flow events the kernel could not put into the ring buffer because it was full; their decisions were still enforced but not audited."),
+		drops:        datapathDesc("ringbuf_drops_total", "Events (connect decisions and connection closes) the kernel could not put into the ring buffer because it was full; the decisions were still enforced, and the daemon writes a system audit record saying how many were lost."),
 		origFail:     datapathDesc("original_destination_store_failures_total", "REDIRECT decisions refused because the original destination could not be stored."),
 		tupleFail:    datapathDesc("tuple_store_failures_total", "Established redirected connections whose tuple record could not be stored."),
 		origAnswered: datapathDesc("original_destination_answers_total", "SO_ORIGINAL_DST answers given to the enforcer's sockets."),

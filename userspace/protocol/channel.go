@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Channel is what a message is in the life of a multi-agent system: the labels the audit record
@@ -249,48 +250,55 @@ func IsMemoryTool(name string, extra []string) bool {
 			return true
 		}
 	}
-	toks := nameTokens(name)
-	memory := false
-	for i, t := range toks {
-		if readVerbs[t] {
+	memory, first, lastStore := false, true, false
+	read := false
+	eachNameToken(name, func(t []byte) bool {
+		if readVerbs[string(t)] {
+			read = true
 			return false
 		}
-		switch {
-		case t == "memory" || t == "memories" || t == "remember":
+		switch tok := string(t); {
+		case tok == "memory" || tok == "memories" || tok == "remember":
 			memory = true
-		case t == "store" && (i == 0 || i == len(toks)-1):
+		case tok == "store" && first:
 			memory = true
 		}
-	}
-	return memory
+		lastStore, first = string(t) == "store", false
+		return true
+	})
+	return !read && (memory || lastStore)
 }
 
-// nameTokens splits a tool name into lower-case words at non-letters and camelCase humps.
-func nameTokens(name string) []string {
-	var toks []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			toks = append(toks, strings.ToLower(string(cur)))
-			cur = cur[:0]
-		}
-	}
+// eachNameToken calls fn with each word of a tool name, lower case, split at non-letters and
+// camelCase humps, until fn returns false. The word is valid only during the call.
+func eachNameToken(name string, fn func(tok []byte) bool) {
+	var buf [64]byte
+	cur := buf[:0]
 	prevLower := false
 	for _, r := range name {
 		switch {
 		case unicode.IsLetter(r):
-			if unicode.IsUpper(r) && prevLower {
-				flush()
+			if unicode.IsUpper(r) && prevLower && len(cur) > 0 {
+				if !fn(cur) {
+					return
+				}
+				cur = cur[:0]
 			}
-			cur = append(cur, r)
+			cur = utf8.AppendRune(cur, unicode.ToLower(r))
 			prevLower = unicode.IsLower(r)
 		default:
-			flush()
+			if len(cur) > 0 {
+				if !fn(cur) {
+					return
+				}
+				cur = cur[:0]
+			}
 			prevLower = false
 		}
 	}
-	flush()
-	return toks
+	if len(cur) > 0 {
+		fn(cur)
+	}
 }
 
 // globMatch matches s against a pattern in which '*' stands for any run of characters.

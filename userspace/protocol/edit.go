@@ -81,11 +81,9 @@ func (d *Document) setEdit(n int32, e edit) {
 
 func (d *Document) markDirty(n int32) {
 	for d != nil {
-		if d.dirty == nil {
-			d.dirty = make(map[int32]bool)
-		}
+		d.changed = true
 		for ; n >= 0; n = d.nodes[n].parent {
-			d.dirty[n] = true
+			d.nodes[n].dirty = true
 		}
 		d, n = d.outer, d.outerNode
 	}
@@ -119,7 +117,7 @@ func (d *Document) Delete(p Path) error {
 }
 
 // Changed reports whether anything in the document was edited.
-func (d *Document) Changed() bool { return len(d.dirty) > 0 }
+func (d *Document) Changed() bool { return d.changed }
 
 // Bytes returns the document with its edits applied. Bytes that no edit touched are copied from
 // the source as they were (whitespace, key order, number spelling); an array or object that lost
@@ -137,7 +135,7 @@ func (d *Document) appendNode(b []byte, n int32) []byte {
 		return append(b, e.raw...)
 	}
 	nd := &d.nodes[n]
-	if !d.dirty[n] {
+	if !nd.dirty {
 		return append(b, d.src[nd.start:nd.end]...)
 	}
 	if inner, ok := d.embedded[n]; ok {

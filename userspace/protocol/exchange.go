@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -195,7 +194,7 @@ func (p Parser) bodyJSON(body []byte, hdr http.Header) (*Document, error) {
 	if len(trimmed) == 0 {
 		return nil, nil
 	}
-	mt := mediaType(hdr)
+	mt := MediaType(hdr)
 	claims := strings.HasSuffix(mt, "json") || strings.HasSuffix(mt, "+json")
 	looks := trimmed[0] == '{' || trimmed[0] == '['
 	if !claims && !(looks && (mt == "" || mt == "text/plain" || mt == "application/octet-stream")) {
@@ -220,7 +219,7 @@ func (p Parser) textBody(b *Body, hdr http.Header, h Hints) {
 		return
 	}
 	m := Message{Kind: defaultKind(b.Protocol, b.Direction)}
-	mt := mediaType(hdr)
+	mt := MediaType(hdr)
 	if strings.HasPrefix(mt, "text/") || mt == "application/x-www-form-urlencoded" || mt == "application/xml" || mt == "" {
 		m.Text = string(b.Raw)
 	}
@@ -229,19 +228,19 @@ func (p Parser) textBody(b *Body, hdr http.Header, h Hints) {
 	bb.label(h)
 }
 
-func mediaType(hdr http.Header) string {
+// MediaType returns the media type of a message's Content-Type, lower case, without
+// parameters; "" when none is given. It is what mime.ParseMediaType returns for a valid type,
+// and the same text for an invalid one, without parsing the parameters.
+func MediaType(hdr http.Header) string {
 	ct := hdr.Get("Content-Type")
 	if ct == "" {
 		return ""
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
-	}
-	return mt
+	base, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(base))
 }
 
-func isEventStream(hdr http.Header) bool { return mediaType(hdr) == "text/event-stream" }
+func isEventStream(hdr http.Header) bool { return MediaType(hdr) == "text/event-stream" }
 
 // targetPath returns the path of a request target (origin form or absolute form), without query.
 func targetPath(target string) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -80,6 +81,15 @@ func FuzzJSON(f *testing.F) {
 		// With duplicate keys a path names the last of them, so walked values are looked up
 		// again only in documents without.
 		_, dupErr := protocol.ParseJSON(in, protocol.Limits{MaxDepth: 10000, MaxValues: 1 << 20})
+		// Any decodes as encoding/json decodes with UseNumber.
+		if dupErr == nil {
+			var want any
+			d := json.NewDecoder(bytes.NewReader(in))
+			d.UseNumber()
+			if err := d.Decode(&want); err != nil || !reflect.DeepEqual(doc.Root().Any(), want) {
+				t.Fatalf("Any: %#v, encoding/json: %#v (%v)", doc.Root().Any(), want, err)
+			}
+		}
 		// Strings decode as encoding/json decodes them.
 		var nodes []protocol.Node
 		_ = doc.Walk(func(n protocol.Node) error {

@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"unicode/utf16"
@@ -35,6 +37,7 @@ type node struct {
 	typ      ValueType
 	esc      bool  // string value with escapes or invalid UTF-8: Str must decode it
 	keyEsc   bool  // same, for the member key
+	dirty    bool  // an edit at or below this value (takes the padding after the flags)
 	start    int32 // first byte of the value
 	end      int32 // one past its last byte
 	keyStart int32 // opening quote of the member key; -1 when the value is not an object member
@@ -60,8 +63,8 @@ type Document struct {
 	outerNode int32
 	embedded  map[int32]*Document // string nodes whose text was parsed as JSON
 
-	edits map[int32]edit
-	dirty map[int32]bool // nodes with edits at or below them
+	edits   map[int32]edit
+	changed bool // some node is dirty
 }
 
 // ParseJSON parses one JSON text strictly (RFC 8259; keys are compared exactly; duplicate keys are
@@ -72,6 +75,11 @@ func ParseJSON(src []byte, lim Limits) (*Document, error) {
 		return nil, fmt.Errorf("json: %d bytes, limit %d: %w", len(src), lim.MaxBodyBytes, ErrTooLarge)
 	}
 	p := jsonParser{src: src, lim: lim}
+	if n := estimateValues(src, lim.MaxValues); n > 1 {
+		p.nodes = make([]node, 0, n)
+		p.kids = make([]int32, 0, n-1)
+		p.stack = make([]int32, 0, min(n, 64))
+	}
 	p.skipSpace()
 	if _, err := p.value(-1, 0, -1, -1, false, 0); err != nil {
 		return nil, err
@@ -96,6 +104,16 @@ type jsonParser struct {
 	kids  []int32
 	stack []int32
 	lim   Limits
+}
+
+// estimateValues bounds the number of values in src from above, so that the parser allocates
+// its slices once: every value but the root follows a ':' (object member), a ',' (later array
+// element) or a '[' (first one); those inside strings only add to the count. The estimate is
+// capped (at 1,024 values): bytes inside strings must not make a small body allocate much,
+// and large documents grow their slices as they go.
+func estimateValues(src []byte, maxValues int) int {
+	n := 1 + bytes.Count(src, []byte{':'}) + bytes.Count(src, []byte{','}) + bytes.Count(src, []byte{'['})
+	return min(n, len(src)/2+1, maxValues, 1024)
 }
 
 func (p *jsonParser) skipSpace() {
@@ -225,6 +243,10 @@ func (p *jsonParser) str() (bool, error) {
 	p.i++
 	esc, high := false, false
 	for p.i < len(s) {
+		p.i = skipPlain(s, p.i)
+		if p.i >= len(s) {
+			break
+		}
 		c := s[p.i]
 		switch {
 		case c == '"':
@@ -264,6 +286,22 @@ func (p *jsonParser) str() (bool, error) {
 		}
 	}
 	return false, p.errf("unterminated string")
+}
+
+// skipPlain returns the offset of the first byte at or after i that a string scan must look at
+// (a quote, a backslash, a control character or a non-ASCII byte), or a few bytes before the
+// end: it steps over eight plain bytes at a time.
+func skipPlain(s []byte, i int) int {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		q, bs := x^('"'*ones), x^('\\'*ones)
+		// A byte below 0x20, a zero byte of q or bs (a quote or a backslash), or a high bit.
+		if ((x-0x20*ones)|(q-ones)|(bs-ones)|x)&high != 0 {
+			return i
+		}
+	}
+	return i
 }
 
 func (p *jsonParser) array(idx int32, depth int) error {
@@ -375,12 +413,20 @@ func (p *jsonParser) checkDuplicates(members []int32) error {
 		}
 		return string(raw)
 	}
+	// same compares two keys as decoded, allocating only for keys with escapes.
+	same := func(a, b int32) bool {
+		na, nb := &p.nodes[a], &p.nodes[b]
+		ra, rb := p.src[na.keyStart+1:na.keyEnd-1], p.src[nb.keyStart+1:nb.keyEnd-1]
+		if !na.keyEsc && !nb.keyEsc {
+			return bytes.Equal(ra, rb)
+		}
+		return key(a) == key(b)
+	}
 	if len(members) <= 8 {
 		for i := 1; i < len(members); i++ {
-			ki := key(members[i])
 			for j := 0; j < i; j++ {
-				if key(members[j]) == ki {
-					return &SyntaxError{Offset: int(p.nodes[members[i]].keyStart), Msg: fmt.Sprintf("duplicate key %q", ki)}
+				if same(members[i], members[j]) {
+					return &SyntaxError{Offset: int(p.nodes[members[i]].keyStart), Msg: fmt.Sprintf("duplicate key %q", key(members[i]))}
 				}
 			}
 		}

@@ -197,7 +197,20 @@ func (v Value) Path() Path {
 	if v.d == nil {
 		return nil
 	}
-	var rev []Step
+	depth := 0
+	for d, n := v.d, v.n; ; {
+		for n >= 0 && d.nodes[n].parent >= 0 {
+			depth++
+			n = d.nodes[n].parent
+		}
+		if d.outer == nil {
+			break
+		}
+		depth++
+		d, n = d.outer, d.outerNode
+	}
+	p := make(Path, depth)
+	i := depth
 	d, n := v.d, v.n
 	for {
 		for n >= 0 {
@@ -205,22 +218,20 @@ func (v Value) Path() Path {
 			if nd.parent < 0 {
 				break
 			}
+			i--
 			if d.nodes[nd.parent].typ == TypeObject {
-				rev = append(rev, Step{Token: Value{d: d, n: n}.Key()})
+				p[i] = Step{Token: Value{d: d, n: n}.Key()}
 			} else {
-				rev = append(rev, Step{Token: strconv.Itoa(int(nd.pos))})
+				p[i] = Step{Token: strconv.Itoa(int(nd.pos))}
 			}
 			n = nd.parent
 		}
 		if d.outer == nil {
 			break
 		}
-		rev = append(rev, Step{Decode: true})
+		i--
+		p[i] = Step{Decode: true}
 		d, n = d.outer, d.outerNode
-	}
-	p := make(Path, len(rev))
-	for i, s := range rev {
-		p[len(rev)-1-i] = s
 	}
 	return p
 }

@@ -25,6 +25,7 @@ type auditBatcher struct {
 
 	mu      sync.Mutex
 	queue   []audit.Record
+	spare   []audit.Record // the last batch written, emptied: the next queue, so it is not grown again
 	serving int           // Serve calls running
 	wake    chan struct{} // capacity 1: the queue is no longer empty
 	stopped chan struct{} // closed when the flusher has returned
@@ -112,9 +113,18 @@ func (b *auditBatcher) run(wake, stop, stopped chan struct{}) {
 func (b *auditBatcher) flush() {
 	b.mu.Lock()
 	q := b.queue
-	b.queue = nil
+	b.queue, b.spare = b.spare, nil
 	b.mu.Unlock()
 	b.writeAll(q)
+	if cap(q) > auditBatchMax {
+		return
+	}
+	clear(q) // let the records' contents go
+	b.mu.Lock()
+	if b.spare == nil {
+		b.spare = q[:0]
+	}
+	b.mu.Unlock()
 }
 
 func (b *auditBatcher) writeAll(rs []audit.Record) {

@@ -81,7 +81,7 @@ func rawIDKey(raw json.RawMessage) (string, bool) {
 		return "s:" + string(raw[1:n-1]), true
 	}
 	if i, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-		return "n:" + strconv.FormatInt(i, 10), true
+		return intKey(i), true
 	}
 	var id any
 	d := json.NewDecoder(bytes.NewReader(raw))
@@ -92,6 +92,12 @@ func rawIDKey(raw json.RawMessage) (string, bool) {
 	return idKey(id)
 }
 
+// intKey is the key of an integer id, made in one allocation.
+func intKey(i int64) string {
+	var b [24]byte
+	return string(strconv.AppendInt(append(b[:0], "n:"...), i, 10))
+}
+
 // idKey is the form ids are compared in: equal strings, and numbers equal as numbers, have
 // the same key.
 func idKey(id any) (string, bool) {
@@ -100,7 +106,7 @@ func idKey(id any) (string, bool) {
 		return "s:" + x, true
 	case json.Number:
 		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return "n:" + strconv.FormatInt(i, 10), true
+			return intKey(i), true
 		}
 		f, err := x.Float64()
 		if err != nil {

@@ -153,7 +153,7 @@ func (c *session) enforceTunnel(t *txn) step {
 		c.drainClient()
 		return stepClose
 	}
-	if pep.NeedsInspection(t.domain) {
+	if inspects(t.domain) {
 		t.rejectInput(reply{status: http.StatusForbidden, reason: string(pep.ReasonOpaquePayload), close: true,
 			detail: "a tunnel's bytes cannot be inspected", body: protocol.HTTPPolicyRefusal(protocol.RefusalData{Reason: string(pep.ReasonOpaquePayload), Domain: dec.Domain})})
 		return stepClose
@@ -197,7 +197,7 @@ func (c *session) enforceOpaque() {
 		refuse(string(dec.Reason()), dec.Domain)
 		return
 	}
-	if dom, ok := eng.Select(ex); ok && pep.NeedsInspection(dom) {
+	if dom, ok := eng.Select(ex); ok && inspects(dom) {
 		refuse(string(pep.ReasonOpaquePayload), dec.Domain)
 		return
 	}

@@ -77,7 +77,10 @@ func (t *txn) inspect() *reply {
 			return &r
 		}
 	}
-	if pep.NeedsInspection(dom) {
+	if r := t.sealPayloads(); r != nil {
+		return r
+	}
+	if inspects(dom) {
 		req.Header.Del("Accept-Encoding") // answers must come back in a form the enforcer reads
 	}
 	if dom.AuditBeforeForward {

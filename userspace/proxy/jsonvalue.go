@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/meshwarden/meshwarden/userspace/protocol"
@@ -11,29 +10,7 @@ import (
 // (map[string]any, []any, string, json.Number, bool, nil): the form the classifier and the
 // scrubber work on. The body is parsed once, by the protocol parser; this walks its tree
 // without parsing again.
-func toAny(v protocol.Value) any {
-	switch v.Type() {
-	case protocol.TypeObject:
-		m := make(map[string]any, v.Len())
-		for k, e := range v.Members() {
-			m[k] = toAny(e)
-		}
-		return m
-	case protocol.TypeArray:
-		a := make([]any, 0, v.Len())
-		for _, e := range v.Elements() {
-			a = append(a, toAny(e))
-		}
-		return a
-	case protocol.TypeString:
-		return v.Str()
-	case protocol.TypeNumber:
-		return json.Number(v.Raw())
-	case protocol.TypeBool:
-		return v.Bool()
-	}
-	return nil
-}
+func toAny(v protocol.Value) any { return v.Any() }
 
 // anyAt returns the value at p in a decoded document, and a function that replaces it. Paths
 // into JSON embedded in strings are not followed.

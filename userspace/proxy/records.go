@@ -39,6 +39,7 @@ func (t *txn) record() audit.Record {
 		sum := sha256.Sum256(t.body)
 		r.PayloadSHA256 = hex.EncodeToString(sum[:])
 	}
+	t.sealInto(&r)
 	return r
 }
 

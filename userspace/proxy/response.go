@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -45,7 +44,7 @@ func (t *txn) relayResponse(resp *http.Response) (closeAfter bool, err error) {
 		return t.relaySSE(resp, closeAfter)
 	case inspectable(resp.Header):
 		return t.relayBuffered(resp, closeAfter)
-	case pep.NeedsInspection(t.domain):
+	case inspects(t.domain):
 		t.refuseResponse(t.policyRefusal(string(pep.ReasonOpaquePayload), "the response body is not one the enforcer understands", http.StatusForbidden))
 		return closeAfter, nil
 	}
@@ -79,6 +78,10 @@ func (t *txn) relayBuffered(resp *http.Response, closeAfter bool) (bool, error) 
 			t.refuseResponse(t.policyRefusal(string(pep.ReasonOpaquePayload), "the response body is not what it claims: "+redactQuoted(perr.Error()), http.StatusForbidden))
 			return closeAfter, nil
 		}
+		if r := t.sealResponse(body); r != nil {
+			t.refuseResponse(*r)
+			return closeAfter, nil
+		}
 		t.scrubHeaders(resp.Header)
 		t.bytesOut = int64(len(body))
 		return closeAfter, c.writeWhole(t.req, resp, resp.Header, body, closeAfter)
@@ -95,6 +98,10 @@ func (t *txn) relayBuffered(resp *http.Response, closeAfter bool) (bool, error) 
 		reason := string(dec.Reason())
 		t.auditMessages(rb.Messages, verdictDeny, reason)
 		t.refuseResponse(responseRefusal(rb, decoded, protocol.RefusalData{Reason: reason, Domain: dec.Domain}))
+		return closeAfter, nil
+	}
+	if r := t.sealResponse(dec.Payload); r != nil {
+		t.refuseResponse(*r)
 		return closeAfter, nil
 	}
 	t.auditMessages(rb.Messages, verdictRedirect, "")
@@ -275,17 +282,7 @@ func (c *session) writeWhole(req *http.Request, resp *http.Response, h http.Head
 }
 
 // mediaType returns the media type of a message, lower case, "" when none is given.
-func mediaType(h http.Header) string {
-	ct := h.Get("Content-Type")
-	if ct == "" {
-		return ""
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
-	}
-	return mt
-}
+func mediaType(h http.Header) string { return protocol.MediaType(h) }
 
 // identityEncoded reports whether a body comes without a content coding (gzip, br, ...).
 func identityEncoded(h http.Header) bool {

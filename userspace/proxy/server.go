@@ -97,6 +97,10 @@ type Config struct {
 	// Observer, when set, is told about connections and exchanges (metrics, live views). Nil
 	// changes nothing.
 	Observer Observer
+	// PayloadSealer seals the payloads of domains with audit_payloads into their exchange
+	// records (payload_sealed, response_sealed; see sealing.go). Nil refuses every exchange of
+	// such a domain (payload_seal_failed): payloads are never relayed unaudited.
+	PayloadSealer *audit.PayloadSealer
 }
 
 // Observer is told what the enforcer does. Its methods are called on the connection's own

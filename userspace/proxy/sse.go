@@ -41,6 +41,15 @@ func (t *txn) relaySSE(resp *http.Response, closeAfter bool) (bool, error) {
 			return true, fmt.Errorf("event stream: %w", err)
 		}
 		refusal := t.inspectEvent(sp, &ev, &partial)
+		if refusal == nil {
+			n, err := out.relay(ev)
+			t.bytesOut += int64(n)
+			t.flushMessages()
+			if err != nil {
+				return true, err
+			}
+			refusal = t.keepRelayedEvent(out.buf[:n])
+		}
 		if refusal != nil {
 			c.dropUpstream()
 			t.deny(refusal.reason)
@@ -50,15 +59,15 @@ func (t *txn) relaySSE(resp *http.Response, closeAfter bool) (bool, error) {
 			t.bytesOut += int64(len(refusal.body))
 			break
 		}
-		n, err := out.relay(ev)
-		t.bytesOut += int64(n)
-		t.flushMessages()
-		if err != nil {
-			return true, err
-		}
 	}
 	if partial {
 		t.auditMessages(sp.Summary(), t.verdict, deniedReason(t))
+	}
+	if r := t.sealPayloads(); r != nil {
+		// The events went out; the stream ends without its last chunk, so the client knows it
+		// was cut short.
+		t.deny(r.reason)
+		return true, errors.New("the event stream could not be sealed to the audit payload key")
 	}
 	if err := out.end(); err != nil {
 		return true, err

@@ -43,6 +43,12 @@ type txn struct {
 	answered []any
 	payload  []byte // the request body as forwarded
 
+	// Domains with audit_payloads (sealing.go): the response payload as relayed, the record
+	// id reserved for the payloads sealed so far, and those payloads.
+	respPayload           []byte
+	recordID              string
+	sealedReq, sealedResp *audit.Sealed
+
 	// What the exchange record says beyond the connection's identity.
 	protocolName    string
 	channel         string

@@ -71,10 +71,12 @@ func Headers(h http.Header) Summary {
 		s.Normalised = append(s.Normalised, "User-Agent")
 	}
 	if len(date) > 0 {
-		if _, ok := coarseDate(h[date[0]]); !ok {
+		slices.Sort(date) // the key replace reads: the canonical one when both exist
+		v, ok := coarseDate(h[date[0]])
+		if !ok {
 			s.Removed = append(s.Removed, "Date")
 		}
-		if replace(h, date, "Date", coarseDate) {
+		if replace(h, date, "Date", func([]string) (string, bool) { return v, ok }) {
 			s.Normalised = append(s.Normalised, "Date")
 		}
 	}
@@ -107,9 +109,47 @@ func coarseDate(values []string) (string, bool) {
 	if len(values) == 0 {
 		return "", false
 	}
+	if v, ok := coarseIMFDate(values[0]); ok {
+		return v, true
+	}
 	t, err := http.ParseTime(values[0])
 	if err != nil {
 		return "", false
 	}
 	return t.UTC().Truncate(time.Minute).Format(http.TimeFormat), true
+}
+
+// coarseIMFDate is coarseDate of a date in http.TimeFormat ("Mon, 02 Jan 2006 15:04:05 GMT",
+// what servers send) with its right weekday, without parsing and formatting it: the seconds
+// become 00. ok is false for anything else, left to coarseDate.
+func coarseIMFDate(v string) (string, bool) {
+	const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
+	if len(v) != len(http.TimeFormat) || v[3:5] != ", " || v[7] != ' ' || v[11] != ' ' || v[16] != ' ' ||
+		v[19] != ':' || v[22] != ':' || v[25:] != " GMT" {
+		return "", false
+	}
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return -1
+			}
+			n = n*10 + int(s[i]-'0')
+		}
+		return n
+	}
+	day, year, hour, minute, sec := num(v[5:7]), num(v[12:16]), num(v[17:19]), num(v[20:22]), num(v[23:25])
+	m := strings.Index(months, v[8:11])
+	if m < 0 || m%3 != 0 || day < 1 || year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return "", false
+	}
+	month := time.Month(m/3 + 1)
+	t := time.Date(year, month, day, hour, minute, 0, 0, time.UTC)
+	if t.Day() != day || t.Month() != month || v[:3] != t.Weekday().String()[:3] {
+		return "", false
+	}
+	if v[23:25] == "00" {
+		return v, true
+	}
+	return v[:23] + "00 GMT", true
 }

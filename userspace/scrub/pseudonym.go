@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"math"
 	"net/http"
 	"strconv"
@@ -67,6 +68,8 @@ type Pseudonymizer struct {
 
 	mu      sync.Mutex
 	reveals map[tableKey]entry // pseudonym -> identifier
+
+	macs sync.Pool // of hash.Hash: HMAC-SHA256 under key, reused (keying one costs two blocks)
 }
 
 // tableKey is a pseudonym in canonical form ("s:" or "n:" and its text), with its kind.
@@ -160,7 +163,13 @@ func (p *Pseudonymizer) Len() int {
 
 // mac is HMAC-SHA256(key, kind || 0 || canonical identifier).
 func (p *Pseudonymizer) mac(kind Kind, canon string) [sha256.Size]byte {
-	h := hmac.New(sha256.New, p.key[:])
+	h, _ := p.macs.Get().(hash.Hash)
+	if h == nil {
+		h = hmac.New(sha256.New, p.key[:])
+	} else {
+		h.Reset()
+	}
+	defer p.macs.Put(h)
 	h.Write([]byte(kind))
 	h.Write([]byte{0})
 	h.Write([]byte(canon))
@@ -178,7 +187,7 @@ func canonical(v any) (string, bool) {
 		return "s:" + x, true
 	case json.Number:
 		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return "n:" + strconv.FormatInt(i, 10), true
+			return canonicalInt(i), true
 		}
 		f, err := x.Float64()
 		if err != nil {
@@ -188,18 +197,25 @@ func canonical(v any) (string, bool) {
 	case float64:
 		return canonicalFloat(x), true
 	case int:
-		return "n:" + strconv.FormatInt(int64(x), 10), true
+		return canonicalInt(int64(x)), true
 	case int64:
-		return "n:" + strconv.FormatInt(x, 10), true
+		return canonicalInt(x), true
 	case uint64:
-		return "n:" + strconv.FormatUint(x, 10), true
+		var b [24]byte
+		return string(strconv.AppendUint(append(b[:0], "n:"...), x, 10)), true
 	}
 	return "", false
 }
 
+// canonicalInt is the canonical form of an integer, made in one allocation.
+func canonicalInt(i int64) string {
+	var b [24]byte
+	return string(strconv.AppendInt(append(b[:0], "n:"...), i, 10))
+}
+
 func canonicalFloat(f float64) string {
 	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
-		return "n:" + strconv.FormatInt(int64(f), 10)
+		return canonicalInt(int64(f))
 	}
 	return "n:" + strconv.FormatFloat(f, 'g', -1, 64)
 }
