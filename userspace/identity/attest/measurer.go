@@ -128,6 +128,13 @@ func (m *Measurer) hashOnce(ctx context.Context, path string, key fileKey) (Meas
 			return "", ctx.Err()
 		}
 	}
+	// A flight that ended between the caller's cache miss and here cached its result before it
+	// left m.flight (under m.mu): look again rather than hash the file a second time.
+	if meas, ok := m.cache.get(key); ok {
+		m.mu.Unlock()
+		m.hits.Add(1)
+		return meas, nil
+	}
 	f := &flight{done: make(chan struct{})}
 	m.flight[key] = f
 	m.mu.Unlock()
