@@ -104,7 +104,7 @@ func TestMarksAreBoundedAndOnlyTheClientSendsThem(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for range maxPendingMarks + 1 {
+		for range maxPendingMarks + 2 { // the last one waits for data that never comes
 			if c.Mark(Fields{{"a", "b"}}) != nil {
 				return
 			}

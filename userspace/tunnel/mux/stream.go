@@ -21,7 +21,8 @@ type Stream struct {
 	fields Fields // server: the OPEN fields
 	slot   bool   // client: holds one of the session's slots until removed
 
-	wmu sync.Mutex // serialises Write, CloseWrite and the frames of Close
+	wmu  sync.Mutex // serialises Write, CloseWrite and the frames of Close
+	mark []byte     // guarded by wmu: a MARK payload that leaves with the next DATA frame
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced at every change of state
@@ -213,7 +214,8 @@ func (st *Stream) OnMark(fn func(Fields) error) {
 }
 
 // Mark sends fields in order with the stream's data (client side): the server's Read meets
-// them exactly between the bytes written before and after (see OnMark).
+// them exactly between the bytes written before and after (see OnMark). The MARK frame leaves
+// with the next Write's (or CloseWrite's) first frame, in the same TLS record.
 func (st *Stream) Mark(f Fields) error {
 	if !st.s.client {
 		return errors.New("mark: only the client side marks")
@@ -230,10 +232,24 @@ func (st *Stream) Mark(f Fields) error {
 	if err != nil {
 		return fmt.Errorf("mark: %w", err)
 	}
-	if err := st.s.writeFrames(frame{h: header{typ: frameMark, stream: st.id}, payload: p}); err != nil {
-		return fmt.Errorf("mark: %w", err)
+	if st.mark != nil { // two marks without data between them: the first leaves now
+		if err := st.s.writeFrames(st.withMark()...); err != nil {
+			return fmt.Errorf("mark: %w", err)
+		}
 	}
+	st.mark = p
 	return nil
+}
+
+// withMark returns frames preceded by the pending MARK frame, if any, which it clears; wmu is
+// held.
+func (st *Stream) withMark(frames ...frame) []frame {
+	if st.mark == nil {
+		return frames
+	}
+	m := frame{h: header{typ: frameMark, stream: st.id}, payload: st.mark}
+	st.mark = nil
+	return append([]frame{m}, frames...)
 }
 
 // credit adds send window from a WINDOW frame (read loop).
@@ -382,7 +398,7 @@ func (st *Stream) Write(b []byte) (int, error) {
 		k := int(min(int64(len(b)), st.sendWin, maxData))
 		st.sendWin -= int64(k)
 		st.mu.Unlock()
-		if err := st.s.writeFrames(frame{h: header{typ: frameData, stream: st.id}, payload: b[:k]}); err != nil {
+		if err := st.s.writeFrames(st.withMark(frame{h: header{typ: frameData, stream: st.id}, payload: b[:k]})...); err != nil {
 			return n, err
 		}
 		n += k

@@ -30,9 +30,9 @@ func (st *Stream) CloseWrite() error {
 		if finished {
 			st.s.remove(st) // before the final frame leaves: see the comment above Close
 		}
-		return st.s.writeFrames(fin)
+		return st.s.writeFrames(st.withMark(fin)...)
 	}
-	if err := st.s.writeFrames(fin); err != nil {
+	if err := st.s.writeFrames(st.withMark(fin)...); err != nil {
 		return err
 	}
 	st.mu.Lock()
