@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 )
@@ -65,6 +66,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
 	mux.HandleFunc("GET /v1/events", s.handleEvents)
 	mux.HandleFunc("POST /v1/identity/revoke", s.handleRevoke)
+	// Go's profiler, for an operator chasing CPU or memory: root-only like the rest, never on a
+	// TCP port (`curl --unix-socket <state-dir>/meshwarden.sock http://mw/debug/pprof/profile`).
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{
 		Handler:           rootOnly(mux, s.log),
 		ConnContext:       withPeer,
