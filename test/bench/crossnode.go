@@ -23,7 +23,7 @@ import (
 const crossPolicy = `security_mesh:
   global: {trust_domain: meshwarden.local}
   domains:
-    - {name: remote, tier: PLAINTEXT, allowed_roles: [EXECUTOR], match: {destinations: [remote]}}
+    - {name: remote, tier: PLAINTEXT, allowed_roles: [EXECUTOR], audit_before_forward: false, match: {destinations: [remote]}}
   zones:
     - {name: pods, cidrs: ["{{.PodIP}}/32"]}
     - {name: remote, cidrs: ["{{.BackendIP}}/32"]}
