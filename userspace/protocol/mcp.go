@@ -12,6 +12,8 @@ const (
 	MCPSamplingCreate    = "sampling/createMessage"
 	MCPElicitationCreate = "elicitation/create"
 	MCPLogMessage        = "notifications/message"
+	MCPProgress          = "notifications/progress"
+	MCPCancelled         = "notifications/cancelled"
 )
 
 // mcpRPC turns one MCP JSON-RPC message into labelled messages.
@@ -19,6 +21,16 @@ func (bb *builder) mcpRPC(m *RPC, call Call, known bool) {
 	switch m.Type {
 	case RPCRequest, RPCNotification:
 		bb.meta(m.Params.Get("_meta"))
+		// Identifiers the sender made up that travel beside the JSON-RPC id: the progress
+		// token a request asks progress under, echoed by the other side's progress
+		// notifications, and the id of the request a cancellation names.
+		bb.id("mcp.progressToken", m.Params.Get("_meta").Get("progressToken"))
+		switch m.Method {
+		case MCPProgress:
+			bb.id("mcp.progressToken", m.Params.Get("progressToken"))
+		case MCPCancelled:
+			bb.id("jsonrpc.id", m.Params.Get("requestId"))
+		}
 		bb.mcpRequest(m)
 	case RPCResult:
 		bb.meta(m.Result.Get("_meta"))

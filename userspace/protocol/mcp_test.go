@@ -31,8 +31,9 @@ func TestMCPStreamableHTTPToolCallAndJSONResult(t *testing.T) {
 	if len(req.Metadata) != 1 || req.Metadata[0].String() != "/params/_meta" {
 		t.Errorf("metadata paths = %v", req.Metadata)
 	}
-	if len(req.Identifiers) != 1 || req.Identifiers[0].Kind != "jsonrpc.id" || req.Identifiers[0].Path.String() != "/id" {
-		t.Errorf("identifiers = %v", req.Identifiers)
+	if len(req.Identifiers) != 2 || req.Identifiers[0].Kind != "jsonrpc.id" || req.Identifiers[0].Path.String() != "/id" ||
+		req.Identifiers[1].Kind != "mcp.progressToken" || req.Identifiers[1].Path.String() != "/params/_meta/progressToken" {
+		t.Errorf("identifiers = %v, want the JSON-RPC id and the progress token", req.Identifiers)
 	}
 	if c := req.ChannelAt(mustPath(t, "/params/arguments/location")); c != protocol.ChannelToolInput {
 		t.Errorf("channel of an argument = %s", c)
@@ -318,5 +319,21 @@ func TestMCPToolsListResultExposesToolDescriptions(t *testing.T) {
 	m := resp.Messages[0]
 	if m.Channel != protocol.ChannelToolOutput || len(m.Content) != 1 || m.Content[0].Name != "add" || !strings.Contains(m.Text, "id_rsa") {
 		t.Errorf("%+v", m)
+	}
+}
+
+// A server's progress notification echoes the request's progress token, and a cancellation
+// names the request it cancels: both are identifiers the enforcer pseudonymises.
+func TestMCPProgressTokensAndCancelledRequestIDsAreIdentifiers(t *testing.T) {
+	for _, c := range []struct {
+		body, kind, path string
+	}{
+		{`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p1","progress":50,"total":100}}`, "mcp.progressToken", "/params/progressToken"},
+		{`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"user"}}`, "jsonrpc.id", "/params/requestId"},
+	} {
+		b := parseReq(t, "POST", "/mcp", mcpHeaders("2025-06-18", "Mcp-Session-Id", "s"), c.body, protocol.Hints{Server: protocol.DestTool})
+		if len(b.Identifiers) != 1 || b.Identifiers[0].Kind != c.kind || b.Identifiers[0].Path.String() != c.path {
+			t.Errorf("%s: identifiers = %v, want %s at %s", c.body, b.Identifiers, c.kind, c.path)
+		}
 	}
 }

@@ -20,6 +20,8 @@ func identifierKind(k string) (scrub.Kind, bool) {
 		return scrub.KindA2AContext, true
 	case "a2a.messageId":
 		return scrub.KindA2AMessage, true
+	case "mcp.progressToken":
+		return scrub.KindMCPProgress, true
 	}
 	return "", false
 }

@@ -25,11 +25,12 @@ type Kind string
 
 // Identifier kinds.
 const (
-	KindJSONRPCID  Kind = "jsonrpc_id"     // JSON-RPC id: string or number
-	KindMCPSession Kind = "Mcp-Session-Id" // MCP Streamable HTTP session header
-	KindA2ATask    Kind = "taskId"
-	KindA2AContext Kind = "contextId"
-	KindA2AMessage Kind = "messageId"
+	KindJSONRPCID   Kind = "jsonrpc_id"     // JSON-RPC id: string or number
+	KindMCPSession  Kind = "Mcp-Session-Id" // MCP Streamable HTTP session header
+	KindA2ATask     Kind = "taskId"
+	KindA2AContext  Kind = "contextId"
+	KindA2AMessage  Kind = "messageId"
+	KindMCPProgress Kind = "progressToken" // MCP progress token (params._meta.progressToken, notifications/progress)
 )
 
 // DefaultMaxPseudonyms is a Pseudonymizer's table size when NewPseudonymizer is given 0.
