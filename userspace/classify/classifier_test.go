@@ -214,3 +214,23 @@ func TestClassifierIsSafeForConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Detectors look at object keys too: an agent that writes a record keyed by SSN, or a canary as
+// a key, is caught like one that puts them in values. Redaction renames the key (two keys that
+// redact alike both stay); a blocking match in a key blocks.
+func TestDetectorsScanObjectKeysAndRedactionRenamesThem(t *testing.T) {
+	c := mustClassifier(t, piiDomain())
+	v := decode(t, `{"by_ssn":{"123-45-6789":{"name":"Ann"},"219-09-9998":{"name":"Bob"},"plain":1}}`)
+	out, fs := c.Redact(v)
+	want := `{"by_ssn":{"[redacted:ssn]":{"name":"Ann"},"[redacted:ssn]#2":{"name":"Bob"},"plain":1}}`
+	want2 := `{"by_ssn":{"[redacted:ssn]":{"name":"Bob"},"[redacted:ssn]#2":{"name":"Ann"},"plain":1}}` // map order decides which comes first
+	if got := encode(t, out); got != want && got != want2 {
+		t.Errorf("redacted =\n%s\nwant\n%s", got, want)
+	}
+	if len(fs) != 2 || !fs[0].InKey || fs[0].Type != policy.DetectorSSN || fs[0].Action != policy.ActionRedact || !strings.HasPrefix(fs[0].Path, "$.by_ssn[") {
+		t.Errorf("findings = %+v", fs)
+	}
+	if _, fs := c.Redact(decode(t, `{"CANARY_7f3a":"x"}`)); !Blocked(fs) || !fs[0].InKey {
+		t.Errorf("a canary key: findings %+v, want a blocking finding in the key", fs)
+	}
+}

@@ -26,6 +26,9 @@ type Finding struct {
 	Offset, Length int
 	// Action is what the domain says to do about it.
 	Action policy.Action
+	// InKey: the detector matched the object key at Path (Offset and Length are inside the
+	// key), not its value. Redaction renames the key.
+	InKey bool
 }
 
 // Placeholder returns what a redacted detector match is replaced with: [redacted:<type>].

@@ -27,11 +27,24 @@ type walker struct {
 	spanBuf  [8]Span
 }
 
-// newWalker returns a walker whose scratch slices start in its own arrays.
+// newWalker returns a walker whose scratch slices start in its own arrays: one of c's,
+// reused (its arrays are most of what a scan would allocate). Give it back with done.
 func newWalker(c *Classifier, redact, inJSON bool) *walker {
-	w := &walker{c: c, redact: redact, inJSON: inJSON}
+	w, _ := c.walkers.Get().(*walker)
+	if w == nil {
+		w = new(walker)
+	}
+	*w = walker{c: c, redact: redact, inJSON: inJSON}
 	w.steps, w.spans = w.stepBuf[:0], w.spanBuf[:0]
 	return w
+}
+
+// done returns the walker's findings and gives it back to its classifier.
+func (w *walker) done() []Finding {
+	f, c := w.findings, w.c
+	w.findings, w.c = nil, nil
+	c.walkers.Put(w)
+	return f
 }
 
 // value scans v and returns what replaces it, and whether that differs from v. Maps and
@@ -65,8 +78,12 @@ func (w *walker) value(v any) (any, bool) {
 }
 
 func (w *walker) object(m map[string]any) {
+	var renamed []string // keys holding a match that redaction changes: renamed after the loop
 	for k, e := range m {
 		w.steps = append(w.steps, step{kind: stepKey, key: k})
+		if len(w.c.detectors) > 0 && w.keyChanges(k) {
+			renamed = append(renamed, k)
+		}
 		if action, ok := w.c.fields.lookup(k); ok {
 			w.findings = append(w.findings, Finding{Type: TypeField, Key: k, Path: pathString(w.steps), Action: action})
 			if changes(action) {
@@ -82,6 +99,42 @@ func (w *walker) object(m map[string]any) {
 		}
 		w.steps = w.steps[:len(w.steps)-1]
 	}
+	for _, k := range renamed {
+		w.spans = detectAll(k, w.c.detectors, w.spans[:0])
+		base := w.c.replaceSpans(k, w.spans)
+		nk := base
+		for i := 2; ; i++ { // two keys redacted alike both stay
+			if _, taken := m[nk]; !taken {
+				break
+			}
+			nk = base + "#" + strconv.Itoa(i)
+		}
+		m[nk] = m[k]
+		delete(m, k)
+	}
+}
+
+// keyChanges runs the detectors over an object key (a payment card or a canary can be a key as
+// well as a value), records their findings at the member's path, and reports whether redaction
+// must rename the key.
+func (w *walker) keyChanges(k string) bool {
+	w.spans = detectAll(k, w.c.detectors, w.spans[:0])
+	if len(w.spans) == 0 {
+		return false
+	}
+	return w.record(pathString(w.steps), true) && w.redact
+}
+
+// record adds a finding for each of w.spans, at path, and reports whether the action of one of
+// them changes the text.
+func (w *walker) record(path string, inKey bool) bool {
+	changed := false
+	for _, sp := range w.spans {
+		a := w.c.actions[sp.Type]
+		w.findings = append(w.findings, Finding{Type: sp.Type, Path: path, Offset: sp.Offset, Length: sp.Length, Action: a, InKey: inKey})
+		changed = changed || changes(a)
+	}
+	return changed
 }
 
 // str scans a string value: as JSON when it holds a JSON object or array, else as text. It
@@ -112,12 +165,7 @@ func (w *walker) text(s string) (string, bool) {
 	if w.inJSON {
 		path = pathString(w.steps)
 	}
-	changed := false
-	for _, sp := range w.spans {
-		a := w.c.actions[sp.Type]
-		w.findings = append(w.findings, Finding{Type: sp.Type, Path: path, Offset: sp.Offset, Length: sp.Length, Action: a})
-		changed = changed || changes(a)
-	}
+	changed := w.record(path, false)
 	if !w.redact || !changed {
 		return s, false
 	}
