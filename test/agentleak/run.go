@@ -51,15 +51,15 @@ func (h *Harness) applyPolicy(ctx context.Context, s *Scenario, o PolicyOptions)
 		}
 	}
 	if h.feed == nil {
-		if err := os.WriteFile(h.mesh.Config, data, 0o600); err != nil {
-			return fmt.Errorf("write policy: %w", err)
+		if err := h.mesh.ReplaceConfig(data); err != nil {
+			return err
 		}
 		h.startDaemon()
 		return nil
 	}
 	mark := h.feed.Mark()
-	if err := os.WriteFile(h.mesh.Config, data, 0o600); err != nil {
-		return fmt.Errorf("write policy: %w", err)
+	if err := h.mesh.ReplaceConfig(data); err != nil {
+		return err
 	}
 	h.mesh.HUP()
 	wctx, cancel := context.WithTimeout(ctx, h.cfg.ReloadTimeout)

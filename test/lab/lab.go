@@ -126,9 +126,22 @@ func (m *Mesh) WritePolicy(text string) {
 	for k, v := range m.vars {
 		text = strings.ReplaceAll(text, "{{."+k+"}}", fmt.Sprint(v))
 	}
-	if err := os.WriteFile(m.Config, []byte(text), 0o600); err != nil {
+	if err := m.ReplaceConfig([]byte(text)); err != nil {
 		m.t.Fatalf("%v", err)
 	}
+}
+
+// ReplaceConfig writes the policy file as editors and Kubernetes ConfigMaps do: a new file
+// renamed over the old one, so that the daemon's watcher never reads it half written.
+func (m *Mesh) ReplaceConfig(data []byte) error {
+	tmp := m.Config + ".new"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("write policy: %w", err)
+	}
+	if err := os.Rename(tmp, m.Config); err != nil {
+		return fmt.Errorf("replace policy: %w", err)
+	}
+	return nil
 }
 
 func (m *Mesh) Set(k string, v any) { m.vars[k] = v }
