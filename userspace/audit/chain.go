@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -208,57 +209,31 @@ func appendRecord(b []byte, r *Record) (_ []byte, ok bool) {
 	b = appendStr(b, "comm", r.Comm, true)
 	b = appendUint(b, "cgroup_id", r.CgroupID)
 	b = appendUint(b, "cookie", r.Cookie)
-	b = appendStr(b, "spiffe_id", r.SPIFFEID, true)
-	b = appendStr(b, "measurement", r.Measurement, true)
-	b = appendStr(b, "source", r.Source, true)
-	b = appendStr(b, "destination", r.Destination, true)
-	b = appendStr(b, "dst_zone", r.DstZone, true)
-	b = appendStr(b, "target_agent", r.TargetAgent, true)
-	b = appendStr(b, "target_service", r.TargetService, true)
-	b = appendStr(b, "transport", r.Transport, true)
-	b = appendStr(b, "protocol", r.Protocol, true)
-	b = appendStr(b, "exchange_id", r.ExchangeID, true)
-	b = appendStr(b, "domain", r.Domain, true)
-	b = appendStr(b, "tier", r.Tier, true)
-	b = appendStr(b, "channel", r.Channel, true)
-	b = appendStr(b, "verdict", r.Verdict, true)
-	b = appendStr(b, "reason", r.Reason, true)
+	for _, m := range [...]struct{ k, v string }{{"spiffe_id", r.SPIFFEID}, {"measurement", r.Measurement},
+		{"source", r.Source}, {"destination", r.Destination}, {"dst_zone", r.DstZone},
+		{"target_agent", r.TargetAgent}, {"target_service", r.TargetService}, {"transport", r.Transport},
+		{"protocol", r.Protocol}, {"exchange_id", r.ExchangeID}, {"domain", r.Domain}, {"tier", r.Tier},
+		{"channel", r.Channel}, {"verdict", r.Verdict}, {"reason", r.Reason}} {
+		b = appendStr(b, m.k, m.v, true)
+	}
 	b = appendStrs(b, "reason_codes", r.ReasonCodes)
 	b = appendStrs(b, "masked_keys", r.MaskedKeys)
-	b = appendStr(b, "method", r.Method, true)
-	b = appendStr(b, "path", r.Path, true)
-	b = appendStr(b, "rpc_method", r.RPCMethod, true)
-	b = appendStr(b, "tool", r.Tool, true)
+	for _, m := range [...]struct{ k, v string }{{"method", r.Method}, {"path", r.Path}, {"rpc_method", r.RPCMethod}, {"tool", r.Tool}} {
+		b = appendStr(b, m.k, m.v, true)
+	}
 	b = appendInt(b, "status", int64(r.Status))
 	b = appendInt(b, "bytes_in", r.BytesIn)
 	b = appendInt(b, "bytes_out", r.BytesOut)
 	b = appendInt(b, "payload_bytes", r.PayloadBytes)
 	b = appendStr(b, "payload_sha256", r.PayloadSHA256, true)
 	b = appendInt(b, "duration_ns", r.DurationNS)
-	if r.PayloadSealed != nil {
-		b, ok = appendMarshaled(b, "payload_sealed", r.PayloadSealed)
-		if !ok {
-			return nil, false
-		}
-	}
-	if r.ResponseSealed != nil {
-		b, ok = appendMarshaled(b, "response_sealed", r.ResponseSealed)
-		if !ok {
-			return nil, false
-		}
-	}
+	b, sealedOK := appendMarshaled(b, "payload_sealed", r.PayloadSealed, r.PayloadSealed != nil)
+	b, responseOK := appendMarshaled(b, "response_sealed", r.ResponseSealed, r.ResponseSealed != nil)
 	b = appendStr(b, "message", r.Message, true)
-	if r.Checkpoint != nil {
-		b, ok = appendMarshaled(b, "checkpoint", r.Checkpoint)
-		if !ok {
-			return nil, false
-		}
-	}
-	if r.Torn != nil {
-		b, ok = appendMarshaled(b, "torn", r.Torn)
-		if !ok {
-			return nil, false
-		}
+	b, checkpointOK := appendMarshaled(b, "checkpoint", r.Checkpoint, r.Checkpoint != nil)
+	b, tornOK := appendMarshaled(b, "torn", r.Torn, r.Torn != nil)
+	if !sealedOK || !responseOK || !checkpointOK || !tornOK {
+		return nil, false
 	}
 	b[start] = '{'
 	return append(b, '}'), true
@@ -306,14 +281,22 @@ func appendUint(b []byte, k string, v uint64) []byte {
 	return strconv.AppendUint(appendKey(b, k), v, 10)
 }
 
-// appendMarshaled appends a member encoding/json marshals (the rare nested objects).
-func appendMarshaled(b []byte, k string, v any) ([]byte, bool) {
+// appendMarshaled appends, when present, a member encoding/json marshals (the rare nested
+// objects); ok is false when it fails.
+func appendMarshaled(b []byte, k string, v any, present bool) (_ []byte, ok bool) {
+	if !present {
+		return b, true
+	}
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return nil, false
+		return b, false
 	}
 	return append(appendKey(b, k), raw...), true
 }
+
+// shortEscaped are the bytes encoding/json escapes with a backslash and the letter at the
+// same index of shortEscapes.
+const shortEscaped, shortEscapes = "\"\\\b\f\n\r\t", "\"\\bfnrt"
 
 // appendJSONString appends s quoted as encoding/json does by default: ", \\ and control
 // characters escaped (\b \f \n \r \t short), <, > and & as \u003c \u003e \u0026, U+2028 and
@@ -330,20 +313,9 @@ func appendJSONString(b []byte, s string) []byte {
 				continue
 			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
+			if k := strings.IndexByte(shortEscaped, c); k >= 0 {
+				b = append(b, '\\', shortEscapes[k])
+			} else {
 				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			}
 			i++

@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/meshwarden/meshwarden/policy"
 )
@@ -13,6 +14,8 @@ type Classifier struct {
 	fields    fieldSet
 	detectors []Detector
 	actions   map[string]policy.Action // detector type -> action
+
+	walkers sync.Pool // of *walker, for newWalker
 }
 
 // New returns the Classifier of a domain. It fails when the domain names a detector type or
@@ -55,7 +58,7 @@ func (c *Classifier) Scan(v any) []Finding {
 	w := newWalker(c, false, true)
 	w.value(v)
 	sortFindings(w.findings)
-	return w.findings
+	return w.done()
 }
 
 // Redact is Scan that also replaces what the findings' actions say to replace (redact, and
@@ -71,7 +74,7 @@ func (c *Classifier) Redact(v any) (any, []Finding) {
 	w := newWalker(c, true, true)
 	out, _ := w.value(v)
 	sortFindings(w.findings)
-	return out, w.findings
+	return out, w.done()
 }
 
 // ScanText returns the detectors' findings in a plain text (Path ""), in order of offset.
@@ -84,7 +87,7 @@ func (c *Classifier) ScanText(s string) []Finding {
 	}
 	w := newWalker(c, false, false)
 	w.text(s)
-	return w.findings
+	return w.done()
 }
 
 // RedactText is ScanText that also replaces the matches whose action is redact or block.
@@ -94,7 +97,7 @@ func (c *Classifier) RedactText(s string) (string, []Finding) {
 	}
 	w := newWalker(c, true, false)
 	out, _ := w.text(s)
-	return out, w.findings
+	return out, w.done()
 }
 
 // replaceSpans returns s with the spans whose action changes values replaced by

@@ -26,10 +26,10 @@ type auditBatcher struct {
 	mu      sync.Mutex
 	queue   []audit.Record
 	spare   []audit.Record // the last batch written, emptied: the next queue, so it is not grown again
-	serving int           // Serve calls running
-	wake    chan struct{} // capacity 1: the queue is no longer empty
-	stopped chan struct{} // closed when the flusher has returned
-	stop    chan struct{} // closed to end the flusher
+	serving int            // Serve calls running
+	wake    chan struct{}  // capacity 1: the queue is no longer empty
+	stopped chan struct{}  // closed when the flusher has returned
+	stop    chan struct{}  // closed to end the flusher
 }
 
 func newAuditBatcher(s *Server) *auditBatcher { return &auditBatcher{srv: s} }
