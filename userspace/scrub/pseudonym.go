@@ -230,6 +230,13 @@ func disguise(id any, mac [sha256.Size]byte) any {
 	if n == 0 {
 		n = 1
 	}
+	if luhnValid(n) {
+		// A pseudonym must not look like the data the enforcer looks for: a 13- to 16-digit
+		// number that passes the Luhn check is a payment card to the classifier, which would
+		// refuse an exchange for an id the enforcer made up. Changing its lowest bit changes
+		// its last digit by one, which no Luhn-valid number survives.
+		n ^= 1
+	}
 	switch x := id.(type) {
 	case string:
 		if isUUID(x) {
@@ -345,4 +352,19 @@ func (p *Pseudonymizer) RevealHeader(h http.Header, name string, kind Kind) Summ
 	}
 	h[http.CanonicalHeaderKey(name)] = out
 	return Summary{Revealed: []string{string(kind)}}
+}
+
+// luhnValid reports whether n's decimal digits pass the Luhn check.
+func luhnValid(n uint64) bool {
+	sum := 0
+	for i := 0; n > 0; i, n = i+1, n/10 {
+		d := int(n % 10)
+		if i%2 == 1 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
 }

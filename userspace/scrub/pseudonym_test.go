@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -189,4 +190,29 @@ func TestPseudonymizerIsSafeForConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// Numeric pseudonyms never pass the Luhn check, so the classifier never takes an id the enforcer
+// made up for a payment card (about one 16-digit number in ten would), and they still reveal to
+// the original.
+func TestNumericPseudonymsNeverLookLikePaymentCards(t *testing.T) {
+	for _, card := range []uint64{4111111111111111, 5555555555554444, 378282246310005} {
+		if !luhnValid(card) {
+			t.Fatalf("luhnValid(%d) = false for a test card number", card)
+		}
+	}
+	p := mustPseudonymizer(t, 1<<16)
+	for i := range 20000 {
+		pseudo, err := p.Pseudonym(KindJSONRPCID, json.Number(strconv.Itoa(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.ParseUint(string(pseudo.(json.Number)), 10, 64)
+		if err != nil || luhnValid(n) {
+			t.Fatalf("pseudonym %v of id %d passes the Luhn check (%v)", pseudo, i, err)
+		}
+		if orig, ok := p.Reveal(KindJSONRPCID, pseudo); !ok || orig != json.Number(strconv.Itoa(i)) {
+			t.Fatalf("pseudonym %v reveals to %v, want %d", pseudo, orig, i)
+		}
+	}
 }
