@@ -31,7 +31,8 @@ func rpcBench(d time.Duration, conc int, url string, size int) error {
 		}
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if err == nil && (resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"id":`+strconv.Itoa(i)+`,`))) {
+		// A refusal is a JSON-RPC error under the same id: only a result counts.
+		if err == nil && (resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"id":`+strconv.Itoa(i)+`,`)) || !bytes.Contains(body, []byte(`"result":`))) {
 			err = fmt.Errorf("request %d: status %d: %.200s", i, resp.StatusCode, body)
 		}
 		return err
