@@ -39,6 +39,10 @@ func (d *Daemon) identifyOrigin(o proxy.Origin) (proxy.Identity, bool) {
 			measurement = string(meas)
 		}
 	}
+	id.Measurement = measurement
+	if sid, err := m.agentID(a); err == nil {
+		id.SPIFFEID = sid.String()
+	}
 	id.Source = func(now time.Time) pep.Identity { return m.pepIdentity(a, measurement) }
 	return id, true
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/meshwarden/meshwarden/userspace/audit"
 	"github.com/meshwarden/meshwarden/userspace/identity/node"
@@ -131,11 +130,8 @@ func (d *Daemon) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if err != nil {
 		return nil, err
 	}
-	src := tunnel.Source{Agent: sid, ExchangeID: newTunnelExchangeID()}
-	if caller.Source != nil {
-		// the connecting process's measurement, presented with each of its requests
-		src.Measurement = caller.Source(time.Now()).Measurement
-	}
+	// the connecting process's measurement is presented with each of its requests
+	src := tunnel.Source{Agent: sid, ExchangeID: newTunnelExchangeID(), Measurement: caller.Measurement}
 	conn, err := m.router.Dial(tunnel.ContextWithSource(ctx, src), network, addr)
 	rec := audit.Record{
 		Kind: audit.KindRequest, Verdict: "REDIRECT", Reason: reasonTunnelOpened, Transport: "tcp",

@@ -133,8 +133,8 @@ func TestCrossNodeRequestThroughTheTunnelIsAttestedAndAuditedOnBothNodes(t *test
 	req := a.WaitRecord(func(rec audit.Record, _ int) bool {
 		return rec.Kind == audit.KindRequest && int(rec.PID) == r.PID && rec.Status != 0
 	}, "node A's request record of agent good")
-	if req.Status != 200 || req.Domain != "remote" {
-		t.Errorf("node A's request record: %+v", req)
+	if req.Status != 200 || req.Domain != "remote" || req.SPIFFEID != spiffe || req.Measurement != good {
+		t.Errorf("node A's request record (want the agent's SPIFFE id and its process's measurement): %+v", req)
 	}
 	if opened.Cookie == 0 || opened.Cookie != req.Cookie || int(opened.PID) != r.PID {
 		t.Errorf("node A's tunnel record (cookie %d, pid %d) does not name the connection of its request record (cookie %d, pid %d)",

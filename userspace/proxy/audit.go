@@ -40,6 +40,8 @@ func (s *Server) baseRecord(peer netip.AddrPort, origin Origin, id Identity) aud
 		Source:      peer.String(),
 		Destination: origin.Dst.String(),
 		DstZone:     s.zoneName(origin.DstZone),
+		SPIFFEID:    id.SPIFFEID,
+		Measurement: id.Measurement,
 	}
 }
 

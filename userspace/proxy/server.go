@@ -46,6 +46,9 @@ type Identity struct {
 	// Kind is what kind of endpoint the agent is (policy agents[].kind, such as user_facing):
 	// the channel of what it receives depends on it. Empty when the policy does not say.
 	Kind string
+	// SPIFFEID and Measurement, when known, name the agent's SPIFFE id and the measurement of
+	// the connecting process (sha256 of its executable); the connection's records carry them.
+	SPIFFEID, Measurement string
 	// Source, when set, is the agent as the decision engine sees it at a time (credential
 	// expiry, attested measurement); nil: pep.DatapathIdentity.
 	Source func(now time.Time) pep.Identity
