@@ -62,6 +62,7 @@ type Daemon struct {
 	cur    atomic.Pointer[view]
 	reload sync.Mutex // serialises reloads
 	seen   string     // digest of the config content last loaded (under reload)
+	unsure string     // digest of changed content seen once by the poll, not loaded yet (under reload)
 	obs    observability
 	mesh   *mesh                // identity, attestation and the node-to-node tunnel
 	sealer *audit.PayloadSealer // audit payload key; nil when none is configured

@@ -42,7 +42,9 @@ func PolicyDigest(data []byte) string {
 // Reload reads the config file and, when forced or when its content changed since the last
 // attempt, applies it in one switch. An invalid file, or one that changes what needs a
 // restart, is refused and the running policy stays. Every attempt is audited with the
-// file's digest.
+// file's digest. Unforced (the poll), changed content is applied only once two reads a poll
+// apart agree: a file written in place is never loaded half written (a truncated file can be
+// valid YAML that drops agents and revokes their credentials). SIGHUP applies at once.
 func (d *Daemon) Reload(force bool) error {
 	d.reload.Lock()
 	defer d.reload.Unlock()
@@ -52,10 +54,10 @@ func (d *Daemon) Reload(force bool) error {
 		return err
 	}
 	sum := PolicyDigest(data)
-	if !force && sum == d.seen {
+	if !force && !settledChange(d.seen, &d.unsure, sum) {
 		return nil
 	}
-	d.seen = sum
+	d.seen, d.unsure = sum, ""
 	err = d.reloadFrom(data)
 	d.policyReloaded(sum, err)
 	if err != nil {
@@ -65,6 +67,20 @@ func (d *Daemon) Reload(force bool) error {
 	}
 	d.system(fmt.Sprintf("policy reloaded (%s) from %s", sum, d.opts.ConfigPath))
 	return nil
+}
+
+// settledChange reports whether the poll should load content sum, the running content being
+// seen: only a change read twice in a row (unsure holds the digest of a change read once).
+func settledChange(seen string, unsure *string, sum string) bool {
+	switch {
+	case sum == seen:
+		*unsure = "" // changed and changed back: nothing to load
+		return false
+	case sum != *unsure:
+		*unsure = sum // wait for the next poll to read the same
+		return false
+	}
+	return true
 }
 
 func (d *Daemon) reloadFrom(data []byte) error {
