@@ -1,5 +1,9 @@
 /* cgroup/connect4 and cgroup/connect6: classify an agent's connect() into (source zone,
- * destination zone, port) and allow it, refuse it (EPERM), or rewrite it to the enforcer. */
+ * destination zone, port) and allow it, refuse it (EPERM), or rewrite it to the enforcer.
+ * cgroup/sendmsg4 and cgroup/sendmsg6 apply the same decision to each datagram an agent sends
+ * on an unconnected UDP socket (sendto/sendmsg with an address): without them such a socket
+ * would never meet the policy. A datagram cannot be handed to the enforcer, so REDIRECT
+ * refuses it, as it refuses a UDP connect(). */
 #include "include/mw_lib.h"
 
 /* Keeps an agent TCP connection's flow with its socket, so that sockops can report its close.
@@ -46,8 +50,9 @@ static __always_inline __u8 mw_decide(struct bpf_sock *sk, __u32 gen, const stru
 	return verdict;
 }
 
-SEC("cgroup/connect4")
-int mw_connect4(struct bpf_sock_addr *ctx)
+/* Decides a connect() or an unconnected sendmsg() to an IPv4 address. Returns 1 to let it go
+ * (rewritten to the enforcer on REDIRECT), 0 to refuse it with EPERM. */
+static __always_inline int mw_sock_addr4(struct bpf_sock_addr *ctx)
 {
 	__u64 cg = bpf_get_current_cgroup_id();
 	struct mw_endpoint *ep = bpf_map_lookup_elem(&mw_endpoints, &cg);
@@ -84,8 +89,8 @@ int mw_connect4(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
-SEC("cgroup/connect6")
-int mw_connect6(struct bpf_sock_addr *ctx)
+/* The IPv6 twin of mw_sock_addr4; a v4-mapped address (::ffff:a.b.c.d) is an IPv4 destination. */
+static __always_inline int mw_sock_addr6(struct bpf_sock_addr *ctx)
 {
 	__u64 cg = bpf_get_current_cgroup_id();
 	struct mw_endpoint *ep = bpf_map_lookup_elem(&mw_endpoints, &cg);
@@ -145,3 +150,15 @@ int mw_connect6(struct bpf_sock_addr *ctx)
 	}
 	return 1;
 }
+
+SEC("cgroup/connect4")
+int mw_connect4(struct bpf_sock_addr *ctx) { return mw_sock_addr4(ctx); }
+
+SEC("cgroup/connect6")
+int mw_connect6(struct bpf_sock_addr *ctx) { return mw_sock_addr6(ctx); }
+
+SEC("cgroup/sendmsg4")
+int mw_sendmsg4(struct bpf_sock_addr *ctx) { return mw_sock_addr4(ctx); }
+
+SEC("cgroup/sendmsg6")
+int mw_sendmsg6(struct bpf_sock_addr *ctx) { return mw_sock_addr6(ctx); }

@@ -13,7 +13,7 @@ import (
 
 // Attachment is one hook attached through a pinned link.
 type Attachment struct {
-	Hook     string // connect4, connect6, sockops, getpeername4, getpeername6, getsockopt
+	Hook     string // connect4, connect6, sendmsg4, sendmsg6, sockops, getpeername4, getpeername6, getsockopt
 	Cgroup   string // absolute cgroup path
 	CgroupID uint64
 	LinkID   uint32
@@ -32,6 +32,8 @@ func hooks(objs *mwObjects, opts Options) []hook {
 	return []hook{
 		{"connect4", objs.MwConnect4, ebpf.AttachCGroupInet4Connect, opts.AgentCgroup},
 		{"connect6", objs.MwConnect6, ebpf.AttachCGroupInet6Connect, opts.AgentCgroup},
+		{"sendmsg4", objs.MwSendmsg4, ebpf.AttachCGroupUDP4Sendmsg, opts.AgentCgroup},
+		{"sendmsg6", objs.MwSendmsg6, ebpf.AttachCGroupUDP6Sendmsg, opts.AgentCgroup},
 		{"sockops", objs.MwSockops, ebpf.AttachCGroupSockOps, opts.AgentCgroup},
 		{"getpeername4", objs.MwGetpeername4, ebpf.AttachCgroupInet4GetPeername, opts.AgentCgroup},
 		{"getpeername6", objs.MwGetpeername6, ebpf.AttachCgroupInet6GetPeername, opts.AgentCgroup},

@@ -76,8 +76,8 @@ func TestReloadSwapsProgramsInPinnedLinksWithoutReattach(t *testing.T) {
 		}
 		ids[a.Hook] = a.LinkID
 	}
-	if len(ids) != 6 {
-		t.Fatalf("attached %d hooks, want 6", len(ids))
+	if len(ids) != 8 {
+		t.Fatalf("attached %d hooks, want 8", len(ids))
 	}
 	if err := first.Close(); err != nil {
 		t.Fatal(err)

@@ -147,6 +147,8 @@ const (
 	mwProgMwGetpeername4    = "mw_getpeername4"
 	mwProgMwGetpeername6    = "mw_getpeername6"
 	mwProgMwGetsockopt      = "mw_getsockopt"
+	mwProgMwSendmsg4        = "mw_sendmsg4"
+	mwProgMwSendmsg6        = "mw_sendmsg6"
 	mwProgMwSockops         = "mw_sockops"
 	mwVarMwUnusedCloseEvent = "mw_unused_close_event"
 	mwVarMwUnusedFlowEvent  = "mw_unused_flow_event"
@@ -199,6 +201,8 @@ type mwProgramSpecs struct {
 	MwGetpeername4 *ebpf.ProgramSpec `ebpf:"mw_getpeername4"`
 	MwGetpeername6 *ebpf.ProgramSpec `ebpf:"mw_getpeername6"`
 	MwGetsockopt   *ebpf.ProgramSpec `ebpf:"mw_getsockopt"`
+	MwSendmsg4     *ebpf.ProgramSpec `ebpf:"mw_sendmsg4"`
+	MwSendmsg6     *ebpf.ProgramSpec `ebpf:"mw_sendmsg6"`
 	MwSockops      *ebpf.ProgramSpec `ebpf:"mw_sockops"`
 }
 
@@ -293,6 +297,8 @@ type mwPrograms struct {
 	MwGetpeername4 *ebpf.Program `ebpf:"mw_getpeername4"`
 	MwGetpeername6 *ebpf.Program `ebpf:"mw_getpeername6"`
 	MwGetsockopt   *ebpf.Program `ebpf:"mw_getsockopt"`
+	MwSendmsg4     *ebpf.Program `ebpf:"mw_sendmsg4"`
+	MwSendmsg6     *ebpf.Program `ebpf:"mw_sendmsg6"`
 	MwSockops      *ebpf.Program `ebpf:"mw_sockops"`
 }
 
@@ -303,6 +309,8 @@ func (p *mwPrograms) Close() error {
 		p.MwGetpeername4,
 		p.MwGetpeername6,
 		p.MwGetsockopt,
+		p.MwSendmsg4,
+		p.MwSendmsg6,
 		p.MwSockops,
 	)
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshwarden/meshwarden/test/lab"
 	"github.com/meshwarden/meshwarden/userspace/audit"
@@ -237,4 +238,60 @@ func waitListening(t *testing.T, addr string) {
 		sleep()
 	}
 	t.Fatalf("%s never listened", addr)
+}
+
+// Datagrams an agent sends on an unconnected UDP socket (sendto with an address, no connect())
+// meet the same zone policy: to an ALLOW zone they arrive, to a DENY zone sendto fails with
+// EPERM, and to a REDIRECT zone too (a datagram cannot be handed to the enforcer), each with its
+// flow record; through an AF_INET6 socket a v4-mapped address is classified as IPv4.
+func TestUnconnectedUDPSendsAreClassifiedLikeConnects(t *testing.T) {
+	w := newWorld(t)
+	ln, err := net.ListenPacket("udp4", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	allowed := ln.LocalAddr().(*net.UDPAddr).AddrPort()
+	py := `import socket,sys
+fam = socket.AF_INET6 if sys.argv[1].startswith("::") else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+try:
+    s.sendto(b"datagram", (sys.argv[1], int(sys.argv[2])))
+except OSError as e:
+    print("error:", e.strerror); sys.exit(1)
+print("sent")`
+	send := func(host string, port uint16) lab.Result {
+		return w.Run(w.Cgroup("agents/orchestrator"), "python3", "-c", py, host, fmt.Sprint(port))
+	}
+
+	r := send("127.0.0.2", allowed.Port())
+	if r.Out != "sent" {
+		t.Fatalf("sendto an ALLOW zone: %v %q", r.Err, r.Out)
+	}
+	_ = ln.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	if n, _, err := ln.ReadFrom(buf); err != nil || string(buf[:n]) != "datagram" {
+		t.Fatalf("the allowed datagram did not arrive: %q %v", buf[:n], err)
+	}
+	if f := w.flowOf(r.PID); f.Verdict != "ALLOW" || f.Transport != "udp" || f.Destination != allowed.String() {
+		t.Errorf("flow record of the allowed datagram: %+v", f)
+	}
+
+	for _, c := range []struct {
+		host, reason string
+		port         uint16
+	}{
+		{"127.0.0.4", "zone_rule_any_port", 5353},        // DENY zone
+		{"127.0.0.3", "redirect_needs_tcp", 5353},        // REDIRECT zone: refused, not redirected
+		{"::ffff:127.0.0.4", "zone_rule_any_port", 5353}, // sendmsg6, v4-mapped: the IPv4 zone
+	} {
+		r := send(c.host, c.port)
+		if r.Err == nil || !strings.Contains(r.Out, "Operation not permitted") {
+			t.Errorf("sendto %s: %v %q, want EPERM", c.host, r.Err, r.Out)
+			continue
+		}
+		if f := w.flowOf(r.PID); f.Verdict != "DENY" || f.Reason != c.reason || f.Transport != "udp" {
+			t.Errorf("flow record of the datagram to %s: %+v, want DENY %s", c.host, f, c.reason)
+		}
+	}
 }

@@ -33,7 +33,7 @@ func TestKilledDaemonFailsClosedAndRestartReusesPinnedLinks(t *testing.T) {
 	live := w.WaitRecord(func(r audit.Record, _ int) bool {
 		return r.Kind == audit.KindSystem && strings.Contains(r.Message, "reused from pins") && !strings.Contains(r.Message, "(0 reused")
 	}, "restart with reused links")
-	if !strings.Contains(live.Message, "6 hooks (6 reused from pins)") {
+	if !strings.Contains(live.Message, "8 hooks (8 reused from pins)") {
 		t.Errorf("restart attached anew: %q", live.Message)
 	}
 	wantOK(t, w.orchestrator("http", "http://"+w.data+"/after"), "data GET /after")

@@ -72,7 +72,7 @@ func TestMetricsMoveInARealPrometheusAndDashboardsUseOnlyExportedSeries(t *testi
 			`increase(meshwarden_datapath_verdicts_total{verdict="DENY"}[1m]) > 0`,
 			`increase(meshwarden_datapath_ringbuf_events_total[1m]) > 0`,
 			`meshwarden_datapath_ringbuf_drops_total == 0`,
-			`count(meshwarden_datapath_programs_attached == 1) == 6`,
+			`count(meshwarden_datapath_programs_attached == 1) == 8`,
 			`meshwarden_datapath_map_entries{map="mw_endpoints"} == 2`,
 			`meshwarden_datapath_map_max_entries{map="mw_orig_by_tuple"} == 131072`,
 			`increase(meshwarden_enforcer_requests_total{protocol="http/1.1", verdict="REDIRECT"}[1m]) > 0`,

@@ -73,7 +73,7 @@ func TestStatusReportsHooksMapsAgentsPolicyAndAudit(t *testing.T) {
 	w.requestOf(redir.PID)
 
 	st := statusJSON(t, w)
-	if len(st.Hooks) != 6 {
+	if len(st.Hooks) != 8 {
 		t.Fatalf("hooks: %+v", st.Hooks)
 	}
 	for _, h := range st.Hooks {
