@@ -33,6 +33,18 @@ func TestReadLinesFollowsTheLogAcrossRotation(t *testing.T) {
 			return nil
 		})
 	}()
+	// ReadLines starts at the file at path: let it open the log before the first rotation.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the follower read %d of the first 5 records", n)
+		}
+	}
 	for i := range 20 {
 		appendN(t, w, 5+i*5, 5)
 		time.Sleep(2 * time.Millisecond)
