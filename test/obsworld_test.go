@@ -59,7 +59,7 @@ func newObsWorld(t *testing.T, prepare func(*lab.Mesh)) *world {
 	w.blocked = lab.Backend(t, "127.0.0.4:0", "blocked")
 	w.data6 = lab.Backend(t, "[::1]:0", "data6")
 	w.Set("WorkersData", "DENY")
-	w.Set("Tunnel", lab.FreePort(t))
+	w.Set("Tunnel", w.OtherPort())
 	w.WritePolicy(obsPolicy)
 	if prepare != nil {
 		prepare(w.Mesh)

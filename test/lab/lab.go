@@ -302,6 +302,20 @@ func (m *Mesh) RecordsOf(pid int) []audit.Record {
 	return out
 }
 
+// OtherPort returns a TCP port free on 127.0.0.1 now that is not the mesh's enforcer port: for
+// a second listener of the same daemon, chosen before the daemon binds either (FreePort alone
+// can hand out the same free port twice).
+func (m *Mesh) OtherPort() int {
+	m.t.Helper()
+	for range 100 {
+		if p := FreePort(m.t); p != m.Port {
+			return p
+		}
+	}
+	m.t.Fatalf("no free port other than %d", m.Port)
+	return 0
+}
+
 // FreePort returns a TCP port free on 127.0.0.1 now.
 func FreePort(t T) int {
 	t.Helper()
