@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -122,14 +123,10 @@ func (c *serverConn) serveStream(ctx context.Context, ms *mux.Stream) {
 	}
 	base.Destination = dst
 	presentation, _ := ms.Fields().Get(FieldPresentation)
-	v, err := s.cfg.Verifier.Verify(presentation, c.binding, c.peer)
+	v, reason, err := c.verify(presentation)
 	if err != nil {
-		reason := credential.ReasonOf(err)
-		if reason == "" {
-			reason = credential.ReasonMalformed
-		}
 		r := base
-		r.Status, r.Reason, r.Err = StatusUnauthorized, string(reason), err
+		r.Status, r.Reason, r.Err = StatusUnauthorized, reason, err
 		c.answerRefusal(ms, r)
 		return
 	}
@@ -148,6 +145,16 @@ func (c *serverConn) serveStream(ctx context.Context, ms *mux.Stream) {
 	}()
 	defer st.finish()
 	s.cfg.Handler(sctx, st)
+}
+
+// verify checks a presentation made on this connection; on refusal it also returns the
+// credential reason code (credential_malformed when the verifier gave none).
+func (c *serverConn) verify(presentation string) (*credential.Verified, string, error) {
+	v, err := c.srv.cfg.Verifier.Verify(presentation, c.binding, c.peer)
+	if err != nil {
+		return nil, string(cmp.Or(credential.ReasonOf(err), credential.ReasonMalformed)), err
+	}
+	return v, "", nil
 }
 
 // answerRefusal answers a stream with a refusal status and reason, and reports it.

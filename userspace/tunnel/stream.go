@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/meshwarden/meshwarden/userspace/identity/credential"
 	"github.com/meshwarden/meshwarden/userspace/tunnel/mux"
 )
 
@@ -85,12 +84,9 @@ func (s *Stream) OnExchange(fn func(Identity) error) {
 		refusal := Refusal{Stage: StageExchange, Status: StatusUnauthorized, Peer: c.peer, RemoteAddr: c.remote,
 			Destination: s.Destination, Source: s.Source.Agent}
 		presentation, _ := f.Get(FieldPresentation)
-		v, err := c.srv.cfg.Verifier.Verify(presentation, c.binding, c.peer)
+		v, reason, err := c.verify(presentation)
 		if err != nil {
-			refusal.Reason, refusal.Err = string(credential.ReasonOf(err)), err
-			if refusal.Reason == "" {
-				refusal.Reason = string(credential.ReasonMalformed)
-			}
+			refusal.Reason, refusal.Err = reason, err
 			c.srv.refuse(refusal)
 			return err
 		}
