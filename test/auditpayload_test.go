@@ -50,9 +50,7 @@ func TestAuditPayloadsAreSealedToTheAuditKeyAndOnlyItsHolderReadsThem(t *testing
 	m.Start()
 
 	ssn, secret := "123-45-6789", "the-unredacted-note"
-	body := fmt.Sprintf(`{"note": %q, "ssn": %q}`, secret, ssn) + "\r\n" // the client ends its line with CRLF: JSON whitespace
-	req := fmt.Sprintf("POST /store HTTP/1.1\r\nHost: data\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:len(body)-2])
-	r := m.Client("agents/orchestrator", "tcp", data, req)
+	r := m.Client("agents/orchestrator", "tcp", data, jsonPOSTLine("/store", fmt.Sprintf(`{"note": %q, "ssn": %q}`, secret, ssn)))
 	if !strings.Contains(r.Out, "200 OK") {
 		t.Fatalf("POST /store: %v %q", r.Err, r.Out)
 	}

@@ -36,10 +36,7 @@ func driveTraffic(t *testing.T, w *world, closedData string) {
 	if r := w.orchestrator("tcp", w.data, "GET /bad HTTP/1.1\r\nthis header has no colon\r\n"); !strings.Contains(r.Out, "400 Bad Request") {
 		t.Fatalf("malformed request: err=%v out=%q, want 400", r.Err, r.Out)
 	}
-	// The client appends CRLF to its line: it ends the body, as JSON's trailing whitespace.
-	body := `{"note": "write to ops@example.com"}` + "\r\n"
-	scan := fmt.Sprintf("POST /scan HTTP/1.1\r\nHost: data\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:len(body)-2])
-	if r := w.orchestrator("tcp", w.data, scan); !strings.Contains(r.Out, "200 OK") {
+	if r := w.orchestrator("tcp", w.data, jsonPOSTLine("/scan", `{"note": "write to ops@example.com"}`)); !strings.Contains(r.Out, "200 OK") {
 		t.Fatalf("POST /scan: err=%v out=%q, want 200", r.Err, r.Out)
 	}
 	if r := w.orchestrator("http", "http://127.0.0.7:8080/remote"); r.Err == nil && strings.HasPrefix(r.Out, "200 ") {
@@ -307,4 +304,11 @@ func ruleExprs(t *testing.T) []ruleExpr {
 		}
 	}
 	return out
+}
+
+// jsonPOSTLine is an HTTP POST of body (JSON) to path for `mwclient tcp`, which sends its line
+// with CRLF appended: those two bytes end the body, as JSON's trailing whitespace.
+func jsonPOSTLine(path, body string) string {
+	return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: data\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		path, len(body)+2, body)
 }
