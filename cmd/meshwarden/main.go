@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -87,6 +88,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+// defaultGCPercent is the daemon's garbage collection target: the enforcer allocates a few tens
+// of kilobytes per exchange and keeps little of it, so the Go default (100) collects many times
+// a second under load; 400 collects a quarter as often for a few more megabytes of heap
+// (issue 3's benchmark: about 10% more throughput at 16 connections).
+const defaultGCPercent = 400
+
 func cmdRun(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -110,8 +117,12 @@ func cmdRun(args []string, stderr io.Writer) int {
 	fs.StringVar(&opts.AuditExport.WebhookTokenFile, "audit-webhook-token-file", "", "file holding a bearer token for the webhook")
 	fs.StringVar(&opts.AuditPayloadKeyFile, "audit-payload-key", "", "audit payload public key (PKIX PEM, from meshwarden audit keygen) that payloads of audit_payloads domains are sealed to; required when the policy has such a domain")
 	uninstall := fs.Bool("uninstall", false, "detach the pinned programs, remove the pinned maps and exit")
+	gcPercent := fs.Int("gc-percent", defaultGCPercent, "Go garbage collection target (as GOGC; the GOGC environment variable wins)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(*gcPercent)
 	}
 	if *trust != "" {
 		opts.TrustFiles = strings.Split(*trust, ",")

@@ -67,14 +67,16 @@ func main() {
 	parts := flag.String("parts", "connect,http,rpc,crossnode", "what to measure: connect, http (issue 2), rpc (issue 3), crossnode (issue 4)")
 	auditDir := flag.String("audit-dir", "", "directory of the daemon's audit log (default: its state directory); e.g. /dev/shm to take fsync cost out")
 	daemonEnv := flag.String("daemon-env", "", "environment for the daemon only, e.g. GOMAXPROCS=1,GOGC=200")
+	conns := flag.String("conns", "1,16", "connection counts of part rpc")
+	profileDir := flag.String("profile", "", "directory for CPU profiles of the daemon, taken through its operator socket during the first round of each enforcer variant of part rpc (go tool pprof FILE)")
 	flag.Parse()
 	r := &lab.Runner{Name: "bench"}
 	os.Exit(r.Run(func() {
-		run(r, *rounds, *connects, *seconds, strings.Split(*parts, ","), *auditDir, *daemonEnv)
+		run(r, *rounds, *connects, *seconds, strings.Split(*parts, ","), *auditDir, *daemonEnv, *profileDir, strings.Split(*conns, ","))
 	}))
 }
 
-func run(r *lab.Runner, rounds, connects int, seconds float64, parts []string, auditDir, daemonEnv string) {
+func run(r *lab.Runner, rounds, connects int, seconds float64, parts []string, auditDir, daemonEnv, profileDir string, conns []string) {
 	dir, err := os.MkdirTemp("", "mwbench-bin-")
 	if err != nil {
 		r.Fatalf("%v", err)
@@ -85,7 +87,7 @@ func run(r *lab.Runner, rounds, connects int, seconds float64, parts []string, a
 		r.Fatalf("%v", err)
 	}
 	if slices.ContainsFunc(parts, func(p string) bool { return p == "connect" || p == "http" || p == "rpc" }) {
-		runLocal(r, bins, rounds, connects, seconds, parts, auditDir, daemonEnv)
+		runLocal(r, bins, rounds, connects, seconds, parts, auditDir, daemonEnv, profileDir, conns)
 	}
 	if slices.Contains(parts, "crossnode") {
 		benchCrossNode(r, bins, rounds, seconds, auditDir, daemonEnv)
@@ -93,7 +95,7 @@ func run(r *lab.Runner, rounds, connects int, seconds float64, parts []string, a
 }
 
 // runLocal measures the single-node parts on one daemon in the host's namespace.
-func runLocal(r *lab.Runner, bins lab.Binaries, rounds, connects int, seconds float64, parts []string, auditDir, daemonEnv string) {
+func runLocal(r *lab.Runner, bins lab.Binaries, rounds, connects int, seconds float64, parts []string, auditDir, daemonEnv, profileDir string, conns []string) {
 	m := lab.New(r, bins)
 	if auditDir != "" {
 		dir, err := os.MkdirTemp(auditDir, "mwbench-audit-")
@@ -124,7 +126,7 @@ func runLocal(r *lab.Runner, bins lab.Binaries, rounds, connects int, seconds fl
 		benchHTTP(r, m, bins, rounds, secs)
 	}
 	if slices.Contains(parts, "rpc") {
-		benchRPC(r, m, bins, rounds, secs)
+		benchRPC(r, m, bins, rounds, secs, profileDir, conns)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -14,7 +15,10 @@ import (
 // tools), and through an nginx reverse proxy (in the ALLOW zone, keeping its upstream
 // connections alive). Every variant talks to an identical server; the rounds interleave the
 // variants and the median of each is reported, with ratios to direct measured in the same run.
-func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs string) {
+//
+// With profileDir set, the daemon's CPU is profiled during the first round of each enforcer
+// variant (rpc-<connections>-<variant>.pprof).
+func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs, profileDir string, conns []string) {
 	direct := rpcBackend(r, "127.0.0.2:0")
 	variants := []struct{ name, url string }{
 		{"direct", "http://" + direct + "/mcp"},
@@ -27,15 +31,25 @@ func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs st
 	} else {
 		fmt.Println("  (nginx is not installed: make deps installs nginx-light; the nginx row is left out)")
 	}
-	for _, conc := range []string{"1", "16"} {
+	for _, conc := range conns {
 		fmt.Printf("JSON-RPC tools/call, 1 kB request and answer, keep-alive, %s connection(s), %s s x %d rounds, median\n", conc, secs, rounds)
 		res := make([][3][]float64, len(variants))
 		cpu := make([][]float64, len(variants)) // daemon CPU microseconds per request
-		for range rounds {
+		for round := range rounds {
 			for i, v := range variants {
+				var profiled <-chan error
+				if profileDir != "" && round == 0 && strings.HasPrefix(v.name, "enforcer") {
+					name := strings.NewReplacer(", ", "-", " ", "-", "+", "-").Replace(v.name)
+					profiled = m.Profile(filepath.Join(profileDir, "rpc-"+conc+"-"+name+".pprof"), secs)
+				}
 				before, _ := lab.CPUTime(m.DaemonPID())
 				out := m.Run(m.Cgroup("agents/bench"), bins.Client, "rpc-bench", secs, conc, v.url, "1024")
 				after, _ := lab.CPUTime(m.DaemonPID())
+				if profiled != nil {
+					if err := <-profiled; err != nil {
+						r.Fatalf("profile the daemon: %v", err)
+					}
+				}
 				for j, k := range []string{"rps", "p50_us", "p99_us"} {
 					res[i][j] = append(res[i][j], field(r, out, k))
 				}

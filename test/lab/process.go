@@ -1,11 +1,18 @@
 package lab
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/meshwarden/meshwarden/agent/api"
 )
 
 // DaemonPID returns the pid of the running daemon (of its launcher when there is one), 0 when
@@ -36,4 +43,40 @@ func CPUTime(pid int) (time.Duration, error) {
 	}
 	const ticks = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
+
+// Profile writes a CPU profile of the daemon, taken over the next seconds (a decimal number)
+// through its operator socket, to path. The returned channel gets the outcome once the profile
+// is written.
+func (m *Mesh) Profile(path, seconds string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", filepath.Join(m.Dir, api.SocketName))
+		}}}
+		secs, _ := strconv.ParseFloat(seconds, 64)
+		resp, err := client.Get(fmt.Sprintf("http://mw/debug/pprof/profile?seconds=%d", max(1, int(secs))))
+		if err != nil {
+			done <- fmt.Errorf("profile: %w", err)
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			done <- fmt.Errorf("profile: %s", resp.Status)
+			return
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			done <- err
+			return
+		}
+		if _, err := io.Copy(f, resp.Body); err != nil {
+			f.Close()
+			done <- fmt.Errorf("write profile %s: %w", path, err)
+			return
+		}
+		done <- f.Close()
+	}()
+	return done
 }

@@ -26,30 +26,41 @@ type committer struct {
 	buf []byte // batch buffer, reused
 }
 
-// run is the committer goroutine: it drains the queue in batches until Close.
+// run is the committer goroutine: it commits the queue in batches until Close. A batch of
+// submitted records lingers (Options.SubmitDelay) so that later records share its write and
+// fsync; records queued while a batch commits wait for the next one.
 func (c *committer) run() {
 	w := c.w
 	defer close(w.done)
 	tick := time.NewTicker(max(w.opts.CheckpointInterval/4, time.Millisecond))
 	defer tick.Stop()
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for {
 		select {
 		case <-w.wake:
+		case <-w.urgent:
 		case <-tick.C:
 			c.commit(nil) // a checkpoint when one is due; a retry when the file is failing
 		}
-		for {
-			reqs, last := w.take(w.opts.MaxBatch)
-			if len(reqs) > 0 {
-				c.commit(reqs)
+		if until := w.lingerUntil(); !until.IsZero() {
+			linger.Reset(time.Until(until))
+			select {
+			case <-linger.C:
+			case <-w.urgent:
+				linger.Stop()
 			}
-			if last {
-				w.err = c.finish()
-				return
-			}
-			if len(reqs) == 0 {
-				break
-			}
+		}
+		reqs, last, more := w.take(w.opts.MaxBatch)
+		if len(reqs) > 0 {
+			c.commit(reqs)
+		}
+		if last {
+			w.err = c.finish()
+			return
+		}
+		if more { // records beyond MaxBatch: no enqueue will signal them
+			signal(w.wake)
 		}
 	}
 }

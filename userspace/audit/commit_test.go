@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -211,7 +212,7 @@ func TestSubmitReturnsBeforeDurabilityAndDropsPastTheQueueBound(t *testing.T) {
 	if w.Dropped() != 1 {
 		t.Fatalf("Dropped() = %d, want 1", w.Dropped())
 	}
-	w.signal()
+	signal(w.wake)
 	for i := 0; i < 100; i++ {
 		for w.Submit(Record{Kind: KindFlow, Reason: fmt.Sprint(i)}) != nil {
 			time.Sleep(time.Millisecond)
@@ -226,5 +227,55 @@ func TestSubmitReturnsBeforeDurabilityAndDropsPastTheQueueBound(t *testing.T) {
 	}
 	if rep.Failure != nil {
 		t.Fatalf("chain after Submit: %+v", rep.Failure)
+	}
+}
+
+// Submitted records linger SubmitDelay so that they share one write and fsync; a record someone
+// waits for commits at once and takes every record queued before it along.
+func TestSubmittedRecordsShareOneCommitAndAWaiterCommitsAtOnce(t *testing.T) {
+	var fsyncs atomic.Int64
+	opts := testOptions(t.TempDir())
+	opts.SubmitDelay = 300 * time.Millisecond
+	opts.OnFsync = func(time.Duration) { fsyncs.Add(1) }
+	w := open(t, opts)
+	defer closeWriter(t, w)
+
+	start := time.Now()
+	for i := range 20 {
+		if err := w.Submit(sample(i)); err != nil {
+			t.Fatalf("submit %d: %v", i, err)
+		}
+	}
+	if n := fsyncs.Load(); n != 0 {
+		t.Fatalf("%d fsyncs right after 20 submits, want none before SubmitDelay", n)
+	}
+	for fsyncs.Load() == 0 && time.Since(start) < 5*time.Second {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if waited := time.Since(start); waited < opts.SubmitDelay {
+		t.Fatalf("submitted records committed after %v, before SubmitDelay %v", waited, opts.SubmitDelay)
+	}
+	if n := fsyncs.Load(); n != 1 {
+		t.Fatalf("20 submitted records took %d fsyncs, want 1", n)
+	}
+
+	for i := 20; i < 25; i++ {
+		if err := w.Submit(sample(i)); err != nil {
+			t.Fatalf("submit %d: %v", i, err)
+		}
+	}
+	start = time.Now()
+	rc, err := w.Append(context.Background(), sample(25))
+	if err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	if waited := time.Since(start); waited >= opts.SubmitDelay {
+		t.Fatalf("Append waited %v: it lingered with the submitted records", waited)
+	}
+	if rc.Seq != 26 {
+		t.Fatalf("Append's record has seq %d, want 26 (after the 25 submitted before it)", rc.Seq)
+	}
+	if n := fsyncs.Load(); n != 2 {
+		t.Fatalf("%d fsyncs after the Append, want 2 (the submitted ones went with it)", n)
 	}
 }

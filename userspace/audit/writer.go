@@ -27,9 +27,15 @@ type Options struct {
 	CheckpointEvery    int           // records between signed checkpoints; default 1000
 	CheckpointInterval time.Duration // longest time a record waits for a checkpoint; default 10s
 
-	MaxBatch int  // records per write and fsync; default 4096; 1 means one fsync per record
-	MaxQueue int  // records Submit lets wait before it drops; default 65536
-	NoSync   bool // skip fsync: records then survive a crash of the process, not of the machine (benchmarks)
+	MaxBatch int // records per write and fsync; default 4096; 1 means one fsync per record
+	MaxQueue int // records Submit lets wait before it drops; default 65536
+	// SubmitDelay is how long the first record of a batch queued with Submit waits for others
+	// before the batch is committed, so that the log writes and fsyncs once per batch rather
+	// than once per record: the time a submitted record may stay in memory only. A record
+	// someone waits for (Append, Write), a full batch, or Close commits at once, taking every
+	// record queued before it along. Default 10ms; negative commits at once.
+	SubmitDelay time.Duration
+	NoSync      bool // skip fsync: records then survive a crash of the process, not of the machine (benchmarks)
 
 	// Exporters get every line once it is fsynced, checkpoints and system records included,
 	// without ever blocking the log (see export.go). Open starts them; Close stops them, giving
@@ -51,6 +57,7 @@ const (
 	DefaultCheckpointInterval = 10 * time.Second
 	DefaultMaxBatch           = 4096
 	DefaultMaxQueue           = 65536
+	DefaultSubmitDelay        = 10 * time.Millisecond
 	MaxRecordBytes            = 4 << 20 // longest line Append accepts
 )
 
@@ -74,15 +81,18 @@ type Writer struct {
 
 	mu      sync.Mutex
 	queue   []*request
+	oldest  time.Time // when the first record of queue was queued
+	hurry   bool      // queue holds a record someone waits for, or a full batch: commit at once
 	closed  bool
 	dropped atomic.Uint64 // records Submit dropped on a full queue
 
 	checkpoints atomic.Uint64 // checkpoint records written
 	rotations   atomic.Uint64 // files rotated
 
-	wake chan struct{} // capacity 1: the queue has work, or Close was called
-	done chan struct{} // closed when the committer has finished
-	err  error         // Close's result, set before done is closed
+	wake   chan struct{} // capacity 1: the queue is no longer empty, or Close was called
+	urgent chan struct{} // capacity 1: hurry was set, or Close was called
+	done   chan struct{} // closed when the committer has finished
+	err    error         // Close's result, set before done is closed
 
 	c committer // owned by the committer goroutine (and by Open before it starts)
 }
@@ -116,12 +126,13 @@ func Open(ctx context.Context, opts Options) (*Writer, error) {
 		return nil, fmt.Errorf("create audit log directory: %w", err)
 	}
 	w := &Writer{
-		opts:  opts,
-		log:   opts.Logger,
-		key:   key,
-		keyID: KeyID(key.Public().(ed25519.PublicKey)),
-		wake:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
+		opts:   opts,
+		log:    opts.Logger,
+		key:    key,
+		keyID:  KeyID(key.Public().(ed25519.PublicKey)),
+		wake:   make(chan struct{}, 1),
+		urgent: make(chan struct{}, 1),
+		done:   make(chan struct{}),
 	}
 	w.c = committer{w: w, checkpointed: opts.now()}
 	if err := w.c.reopen(nil); err != nil {
@@ -160,6 +171,9 @@ func setDefaults(o *Options) {
 	}
 	if o.MaxQueue <= 0 {
 		o.MaxQueue = DefaultMaxQueue
+	}
+	if o.SubmitDelay == 0 {
+		o.SubmitDelay = DefaultSubmitDelay
 	}
 	if o.ExportShutdown <= 0 {
 		o.ExportShutdown = DefaultExportShutdown
@@ -258,22 +272,47 @@ func (w *Writer) enqueue(r Record, bounded bool) (*request, error) {
 		w.dropped.Add(1)
 		return nil, ErrQueueFull
 	}
+	first := len(w.queue) == 0
+	if first {
+		w.oldest = time.Now() // the real clock: the committer's timer runs on it
+	}
 	w.queue = append(w.queue, req)
+	hurry := !w.hurry && (!bounded || len(w.queue) >= w.opts.MaxBatch)
+	if hurry {
+		w.hurry = true
+	}
 	w.mu.Unlock()
-	w.signal()
+	if first {
+		signal(w.wake)
+	}
+	if hurry {
+		signal(w.urgent)
+	}
 	return req, nil
 }
 
-func (w *Writer) signal() {
+// signal wakes whoever waits on ch (capacity 1), without ever blocking.
+func signal(ch chan struct{}) {
 	select {
-	case w.wake <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
 
+// lingerUntil is when the queue should be committed: now when it is empty (nothing to wait
+// for), hurried or closed, else SubmitDelay after its oldest record was queued.
+func (w *Writer) lingerUntil() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) == 0 || w.hurry || w.closed || w.opts.SubmitDelay < 0 {
+		return time.Time{}
+	}
+	return w.oldest.Add(w.opts.SubmitDelay)
+}
+
 // take removes up to limit queued requests; last reports that the Writer is closed and
-// nothing is left behind them.
-func (w *Writer) take(limit int) (reqs []*request, last bool) {
+// nothing is left behind them, more that requests are left behind them.
+func (w *Writer) take(limit int) (reqs []*request, last, more bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n := min(len(w.queue), limit)
@@ -281,8 +320,9 @@ func (w *Writer) take(limit int) (reqs []*request, last bool) {
 	w.queue = w.queue[n:]
 	if len(w.queue) == 0 {
 		w.queue = nil
+		w.hurry = false
 	}
-	return reqs, w.closed && len(w.queue) == 0
+	return reqs, w.closed && len(w.queue) == 0, len(w.queue) > 0
 }
 
 // Close writes what is queued, signs a last checkpoint and closes the file. Appends after
@@ -296,7 +336,8 @@ func (w *Writer) Close() error {
 		<-w.done
 		return ErrClosed
 	}
-	w.signal()
+	signal(w.wake)
+	signal(w.urgent)
 	<-w.done
 	closeExporters(w.opts.Exporters, w.opts.ExportShutdown)
 	return w.err

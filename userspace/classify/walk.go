@@ -70,12 +70,17 @@ func (w *walker) value(v any) (any, bool) {
 			return w.number(strconv.FormatFloat(x, 'f', -1, 64), v)
 		}
 	case json.Number:
-		if len(x) >= 13 && len(w.c.detectors) > 0 {
+		if len(x) >= minScannedNumber && len(w.c.detectors) > 0 {
 			return w.number(string(x), v)
 		}
 	}
 	return v, false
 }
+
+// minScannedNumber is the length of the shortest JSON number the detectors look at (the
+// shortest payment card number): shorter numbers are counts, sizes and ids, and a bare 9- or
+// 10-digit number is not taken for an SSN or a phone number. Strings are always scanned.
+const minScannedNumber = 13
 
 func (w *walker) object(m map[string]any) {
 	var renamed []string // keys holding a match that redaction changes: renamed after the loop

@@ -52,6 +52,7 @@ func (e *Engine) Decide(ctx context.Context, ex *Exchange) Decision {
 			dec.deny(r)
 		}
 	}
+	e.resolve(d, &ex.Lazy, ex.MetadataPaths, ex.ClientInfoPaths, &dec)
 	e.classifyBody(d, &dec)
 	if d.policy.MetadataMasking {
 		e.scrub(d, ex, &dec)

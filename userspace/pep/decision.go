@@ -22,7 +22,8 @@ type Decision struct {
 	// Scrubbed names the headers and metadata keys removed or normalised.
 	Scrubbed scrub.Summary
 	// Body is the body after redaction and scrubbing (what the audit record may hold).
-	// BodyChanged says whether it differs from what the agent sent.
+	// BodyChanged says whether it differs from what the agent sent. A Lazy body with nothing
+	// to find or scrub is not decoded: Body is then nil.
 	Body        any
 	BodyChanged bool
 	// Payload is the body to forward: encoded (Raw when nothing changed) and protected for

@@ -29,6 +29,9 @@ type Exchange struct {
 	// not JSON). Raw is the body as received, forwarded as it is when nothing in it changes.
 	Body any
 	Raw  []byte
+	// Lazy, when Body is nil, is the JSON body parsed but not decoded (see Lazy): decoded into
+	// the decision's Body only when classification or scrubbing needs it.
+	Lazy Lazy
 	// Text says that Body is a plain text (a string: a text/* body, an event's data that is
 	// not JSON), not decoded JSON: detectors scan it and its payload is its bytes.
 	Text bool

@@ -8,6 +8,7 @@ type Response struct {
 	Headers         http.Header
 	Body            any
 	Raw             []byte
+	Lazy            Lazy // as Exchange.Lazy
 	Text            bool // Body is a plain text, as Exchange.Text
 	BodySize        int64
 	MetadataPaths   [][]string
@@ -34,6 +35,7 @@ func (e *Engine) Respond(r *Response) Decision {
 	if r.BodySize > d.policy.BodyLimit() {
 		dec.deny(ReasonBodyTooLarge)
 	}
+	e.resolve(d, &r.Lazy, r.MetadataPaths, r.ClientInfoPaths, &dec)
 	e.classifyBody(d, &dec)
 	ex := &Exchange{Headers: r.Headers, Raw: r.Raw, Text: r.Text, MetadataPaths: r.MetadataPaths, ClientInfoPaths: r.ClientInfoPaths}
 	if d.policy.MetadataMasking {

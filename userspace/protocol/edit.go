@@ -40,6 +40,66 @@ func (v Value) SetString(s string) error {
 	return nil
 }
 
+// SetNumber replaces v with the JSON number lit (as [Value.Replace] with lit, which must be a
+// number literal: see [ValidNumber]), without parsing the replacement as a document.
+func (v Value) SetNumber(lit string) error {
+	if v.d == nil {
+		return fmt.Errorf("set number: %w", ErrNoValue)
+	}
+	if !ValidNumber(lit) {
+		return fmt.Errorf("set number %s: %q is not a JSON number: %w", v.Path(), lit, ErrMalformed)
+	}
+	if len(lit) > v.d.lim.withDefaults().MaxBodyBytes {
+		return v.Replace([]byte(lit)) // reports the error Replace gives
+	}
+	if err := v.editable(); err != nil {
+		return err
+	}
+	v.d.setEdit(v.n, edit{raw: []byte(lit)})
+	return nil
+}
+
+// ValidNumber reports whether s is exactly one JSON number literal (RFC 8259), without
+// surrounding space.
+func ValidNumber(s string) bool {
+	if s == "" || !(s[0] == '-' || '0' <= s[0] && s[0] <= '9') {
+		return false
+	}
+	i := 0
+	if s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
 // Delete removes v from the array or object that holds it. The root cannot be deleted; neither
 // can the root of embedded JSON (replace the string that holds it instead).
 func (v Value) Delete() error {

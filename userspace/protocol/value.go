@@ -116,7 +116,71 @@ func (v Value) Key() string {
 	if n.keyEsc {
 		return decodeJSONString(raw)
 	}
+	return commonKey(raw)
+}
+
+// commonKey returns raw as a string: one of the member names the protocols use everywhere
+// without allocating, any other copied.
+func commonKey(raw []byte) string {
+	switch string(raw) {
+	case "id":
+		return "id"
+	case "jsonrpc":
+		return "jsonrpc"
+	case "method":
+		return "method"
+	case "params":
+		return "params"
+	case "result":
+		return "result"
+	case "error":
+		return "error"
+	case "name":
+		return "name"
+	case "arguments":
+		return "arguments"
+	case "_meta":
+		return "_meta"
+	case "progressToken":
+		return "progressToken"
+	case "content":
+		return "content"
+	case "type":
+		return "type"
+	case "text":
+		return "text"
+	case "metadata":
+		return "metadata"
+	case "message":
+		return "message"
+	case "messageId":
+		return "messageId"
+	case "taskId":
+		return "taskId"
+	case "contextId":
+		return "contextId"
+	case "parts":
+		return "parts"
+	case "kind":
+		return "kind"
+	}
 	return string(raw)
+}
+
+// AppendKey appends the member name of v in its parent object (what [Value.Key] returns) to b.
+func (v Value) AppendKey(b []byte) []byte {
+	if v.d == nil {
+		return b
+	}
+	n := v.node()
+	if n.keyStart < 0 {
+		return b
+	}
+	raw := v.d.src[n.keyStart+1 : n.keyEnd-1]
+	if n.keyEsc {
+		return append(b, decodeJSONString(raw)...)
+	}
+	return append(b, raw...)
 }
 
 func (v Value) keyIs(k string) bool {

@@ -68,5 +68,5 @@ func (s *Server) audit(r audit.Record) {
 	if s.cfg.Audit == nil {
 		return
 	}
-	s.batch.add(r)
+	_ = s.writeLogged(r)
 }

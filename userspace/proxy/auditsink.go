@@ -29,24 +29,28 @@ func (s *Server) write(r audit.Record) error {
 
 // writeLogged writes r, logging a failure: the relay never stops for the audit log, whose own
 // records say what it could not write.
-func (s *Server) writeLogged(r audit.Record) {
-	if err := s.write(r); err != nil {
+func (s *Server) writeLogged(r audit.Record) error {
+	err := s.write(r)
+	if err != nil {
 		s.log.Error("proxy: audit write failed", "err", err, "kind", r.Kind, "source", r.Source, "destination", r.Destination, "reason", redactQuoted(r.Reason))
 	}
+	return err
 }
 
-// auditMessage writes one message record (kind message): one parsed message of an exchange,
-// with its channel. Message records do not go to the Observer, which counts exchanges.
-func (s *Server) auditMessage(r audit.Record) {
+// auditMessage hands one message record (kind message) to the sink: one parsed message of an
+// exchange, with its channel. Message records do not go to the Observer, which counts
+// exchanges. The error is the sink's (already logged); callers that must not go on unaudited
+// check it.
+func (s *Server) auditMessage(r audit.Record) error {
 	if s.cfg.Audit == nil {
-		return
+		return nil
 	}
 	r.Kind = audit.KindMessage
 	r.Transport = "tcp"
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
-	s.batch.add(r)
+	return s.writeLogged(r)
 }
 
 // auditDurable writes a record (a message record unless r.Kind says otherwise) and returns
@@ -64,19 +68,4 @@ func (s *Server) auditDurable(r audit.Record) error {
 		r.Time = time.Now()
 	}
 	return s.cfg.Audit.Write(r)
-}
-
-// auditQueued hands a message record straight to the sink (queued when it is a Submitter),
-// bypassing the batcher, so that a durable record written after it (auditDurable) follows it
-// in the log.
-func (s *Server) auditQueued(r audit.Record) error {
-	if s.cfg.Audit == nil {
-		return nil
-	}
-	r.Kind = audit.KindMessage
-	r.Transport = "tcp"
-	if r.Time.IsZero() {
-		r.Time = time.Now()
-	}
-	return s.write(r)
 }

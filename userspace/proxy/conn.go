@@ -98,7 +98,7 @@ func (c *connReader) setLimit(n int64) { c.limit = n }
 // It is an io.ByteWriter so that Request.Write uses it as is instead of adding its own buffer.
 type connWriter struct{ bw *bufio.Writer }
 
-func newConnWriter(conn net.Conn) *connWriter { return &connWriter{bw: bufio.NewWriter(conn)} }
+func newConnWriter(w io.Writer) *connWriter { return &connWriter{bw: bufio.NewWriter(w)} }
 
 func (w *connWriter) Write(p []byte) (int, error)       { return w.bw.Write(p) }
 func (w *connWriter) WriteString(s string) (int, error) { return w.bw.WriteString(s) }

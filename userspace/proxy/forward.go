@@ -1,12 +1,12 @@
 package proxy
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -59,9 +59,10 @@ func (c *session) redial() error {
 	c.upstream = conn
 	c.upMu.Unlock()
 	_ = old.Close()
-	c.upstreamIn.r = conn
+	uio := newSockIO(conn)
+	c.upstreamIn.r = uio
 	c.ur.Reset(c.upstreamIn)
-	c.uw.bw.Reset(conn)
+	c.uw.bw.Reset(uio)
 	return nil
 }
 
@@ -78,9 +79,11 @@ func idleOpen(conn net.Conn) bool {
 	}
 	open := false
 	err = rc.Read(func(fd uintptr) bool {
+		// A raw call, as sockIO's: it never sleeps (MSG_DONTWAIT), and an ordinary one would wake
+		// the runtime's monitor thread at the start of every exchange (sockio.go).
 		var b [1]byte
-		_, _, rerr := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		open = errors.Is(rerr, unix.EAGAIN)
+		_, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1, unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+		open = e == unix.EAGAIN
 		return true
 	})
 	return err == nil && open

@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 
+	"github.com/meshwarden/meshwarden/userspace/pep"
 	"github.com/meshwarden/meshwarden/userspace/protocol"
 	"github.com/meshwarden/meshwarden/userspace/scrub"
 )
@@ -30,6 +32,8 @@ func identifierKind(k string) (scrub.Kind, bool) {
 type idSwap struct {
 	changed bool
 	summary scrub.Summary
+	// swapped are the values put in place of the body's identifiers, where they were.
+	swapped []pep.Swap
 	// hidden are the JSON-RPC ids of requests given pseudonyms, with the calls they make, so
 	// that a refused request's pseudonyms can be forgotten.
 	hidden []any
@@ -38,40 +42,42 @@ type idSwap struct {
 	answered []any
 }
 
-// swapIdentifiers replaces, in body (the decoded form of b) and in b's document (so that a body
-// nothing else changed is forwarded as b.Doc.Bytes(), not encoded again), every identifier the
-// protocol needs
-// and the receiver must not learn: one this flow gave a pseudonym earlier is revealed (an answer
-// coming back, or an id the server made coming back from the client), any other is replaced by
-// its pseudonym (an id the sender made up). So the client only ever holds its own ids and the
-// pseudonyms of the server's, and the server only its own and the pseudonyms of the client's.
+// swapIdentifiers replaces, in b's document (so that a body nothing else changed is forwarded
+// as b.Doc.Bytes(), not encoded again), every identifier the protocol needs and the receiver
+// must not learn, and returns the values it put in their places (for the body decoded, should
+// the decision need it: see lazyTree): one this flow gave a pseudonym earlier is revealed (an
+// answer coming back, or an id the server made coming back from the client), any other is
+// replaced by its pseudonym (an id the sender made up). So the client only ever holds its own
+// ids and the pseudonyms of the server's, and the server only its own and the pseudonyms of the
+// client's. Identifiers are read as the body decoded holds them (toAny); those inside JSON
+// embedded in strings are left alone.
 // A JSON-RPC id revealed has been answered: its pseudonym is forgotten at once when another
 // exchange hid it (MCP's HTTP+SSE transport answers POSTs on its GET stream), and when the
 // exchange ends when it hid it itself (own: the pseudonyms its request was given; an A2A stream
 // answers its request once per event). The ids of requests hidden here are remembered with
 // their calls, for answers that arrive elsewhere.
-func (f *flowState) swapIdentifiers(b *protocol.Body, body any, own []any) (idSwap, error) {
+func (f *flowState) swapIdentifiers(b *protocol.Body, own []any) (idSwap, error) {
 	var out idSwap
-	seen := make(map[string]bool, len(b.Identifiers))
-	for _, id := range b.Identifiers {
+	var seen map[string]bool // for bodies with many identifiers (see seenBefore)
+	for i, id := range b.Identifiers {
 		kind, ok := identifierKind(id.Kind)
+		if !ok || seenBefore(b.Identifiers, i, &seen) {
+			continue
+		}
+		at, ok := docAt(b.Doc, id.Path)
 		if !ok {
 			continue
 		}
-		at := id.Path.String()
-		if seen[at] {
-			continue
-		}
-		seen[at] = true
-		v, set, ok := anyAt(body, id.Path)
-		if !ok || v == nil {
+		v := decodedAt(at)
+		if v == nil {
 			continue
 		}
 		if orig, ok := f.pseudo.reveal(kind, v); ok {
-			if err := setBoth(b, id.Path, set, orig); err != nil {
+			if err := setIdentifier(at, id.Path, orig); err != nil {
 				return out, err
 			}
 			out.changed = true
+			out.swapped = append(out.swapped, pep.Swap{At: at, Value: orig})
 			out.summary.Revealed = append(out.summary.Revealed, string(kind))
 			if kind == scrub.KindJSONRPCID {
 				if containsID(own, v) {
@@ -85,15 +91,16 @@ func (f *flowState) swapIdentifiers(b *protocol.Body, body any, own []any) (idSw
 		}
 		pseudo, err := f.pseudo.hide(kind, v)
 		if err != nil {
-			return out, fmt.Errorf("pseudonymise %s at %s: %w", kind, at, err)
+			return out, fmt.Errorf("pseudonymise %s at %s: %w", kind, id.Path, err)
 		}
-		if err := setBoth(b, id.Path, set, pseudo); err != nil {
+		if err := setIdentifier(at, id.Path, pseudo); err != nil {
 			return out, err
 		}
 		out.changed = true
+		out.swapped = append(out.swapped, pep.Swap{At: at, Value: pseudo})
 		out.summary.Pseudonymised = append(out.summary.Pseudonymised, string(kind))
 		if kind == scrub.KindJSONRPCID {
-			if call, ok := callAt(b, id.Path); ok {
+			if call, ok := callAt(b, at, id.Path); ok {
 				f.calls.add(pseudo, call)
 				out.hidden = append(out.hidden, pseudo)
 			}
@@ -102,20 +109,87 @@ func (f *flowState) swapIdentifiers(b *protocol.Body, body any, own []any) (idSw
 	return out, nil
 }
 
-// setBoth sets the identifier at p to v in the decoded body (set) and in b's document.
-func setBoth(b *protocol.Body, p protocol.Path, set func(any), v any) error {
-	set(v)
-	if s, ok := v.(string); ok {
-		if err := b.Doc.SetString(p, s); err != nil {
-			return fmt.Errorf("replace identifier: %w", err)
+// seenBefore reports whether an identifier before ids[i] that is pseudonymised lies at the same
+// path: each place is swapped once. Few identifiers are compared pairwise; many go through seen.
+func seenBefore(ids []protocol.Identifier, i int, seen *map[string]bool) bool {
+	const pairwise = 16
+	if len(ids) <= pairwise {
+		for _, prev := range ids[:i] {
+			if _, ok := identifierKind(prev.Kind); ok && prev.Path.Equal(ids[i].Path) {
+				return true
+			}
 		}
-		return nil
+		return false
 	}
+	if *seen == nil {
+		*seen = make(map[string]bool, len(ids))
+	}
+	at := ids[i].Path.String()
+	if (*seen)[at] {
+		return true
+	}
+	(*seen)[at] = true
+	return false
+}
+
+// docAt returns the value at p in d, as anyAt finds it in the body decoded: not the root, and
+// not inside JSON embedded in a string.
+func docAt(d *protocol.Document, p protocol.Path) (protocol.Value, bool) {
+	if len(p) == 0 || d == nil {
+		return protocol.Value{}, false
+	}
+	for _, st := range p {
+		if st.Decode {
+			return protocol.Value{}, false
+		}
+	}
+	v, err := d.At(p)
+	if err != nil {
+		return protocol.Value{}, false
+	}
+	return v, true
+}
+
+// decodedAt is v as toAny decodes it, reading only what a scalar needs.
+func decodedAt(v protocol.Value) any {
+	switch v.Type() {
+	case protocol.TypeNull:
+		return nil
+	case protocol.TypeString:
+		return v.Str()
+	case protocol.TypeNumber:
+		return json.Number(v.Raw())
+	}
+	return v.Any()
+}
+
+// setIdentifier sets the identifier at (at p) to v in the document.
+func setIdentifier(at protocol.Value, p protocol.Path, v any) error {
+	var err error
+	switch x := v.(type) {
+	case string:
+		err = at.SetString(x)
+	case json.Number:
+		if x == "" || !protocol.ValidNumber(string(x)) {
+			return replaceIdentifier(at, p, v)
+		}
+		err = at.SetNumber(string(x))
+	default:
+		return replaceIdentifier(at, p, v)
+	}
+	if err != nil {
+		return fmt.Errorf("replace identifier: %w", err)
+	}
+	return nil
+}
+
+// replaceIdentifier sets the identifier at (at p) to v encoded as encoding/json does.
+func replaceIdentifier(at protocol.Value, p protocol.Path, v any) error {
 	raw := encodeID(v)
 	if raw == nil {
 		return fmt.Errorf("identifier at %s of type %T", p, v)
 	}
-	if err := b.Doc.Replace(p, raw); err != nil {
+	if err := at.Replace(raw); err != nil {
 		return fmt.Errorf("replace identifier: %w", err)
 	}
 	return nil
@@ -143,19 +217,28 @@ func containsID(ids []any, id any) bool {
 	return false
 }
 
-// callAt returns the call of the JSON-RPC request whose id is at p.
-func callAt(b *protocol.Body, p protocol.Path) (protocol.Call, bool) {
+// callAt returns the call of the JSON-RPC request whose id is at (at p).
+func callAt(b *protocol.Body, at protocol.Value, p protocol.Path) (protocol.Call, bool) {
 	if b.RPC == nil {
 		return protocol.Call{}, false
 	}
 	for i := range b.RPC.Messages {
 		m := &b.RPC.Messages[i]
-		if m.Type != protocol.RPCRequest || !m.Value.Get("id").Path().Equal(p) {
+		if m.Type != protocol.RPCRequest || !sameValue(m.Value.Get("id"), at, p) {
 			continue
 		}
 		return protocol.Call{Protocol: b.Protocol, Method: m.Method, Name: m.Params.Get("name").Str()}, true
 	}
 	return protocol.Call{}, false
+}
+
+// sameValue reports whether v is the value at (at p): the same node, or one of another
+// document at the same path.
+func sameValue(v, at protocol.Value, p protocol.Path) bool {
+	if v == at {
+		return true
+	}
+	return v.Exists() && v.Document() != at.Document() && v.Path().Equal(p)
 }
 
 // revealSessionHeader gives the server its own MCP session id back: the client holds the

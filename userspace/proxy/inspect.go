@@ -107,22 +107,27 @@ func (t *txn) prepareBody(ex *pep.Exchange, b *protocol.Body, classifies bool) e
 		}
 		return nil
 	}
-	body := toAny(b.Doc.Root())
-	ex.Body = body
 	ex.MetadataPaths = metadataPaths(b)
 	if b.Protocol != protocol.ProtoMCP {
 		ex.ClientInfoPaths = [][]string{}
 	}
-	if !t.masking {
-		return nil
+	var swapped []pep.Swap
+	if t.masking {
+		swap, err := t.c.flow.swapIdentifiers(b, nil)
+		t.swap = swap
+		if err != nil {
+			return err
+		}
+		if swap.changed {
+			ex.Raw = b.Doc.Bytes() // the body with its identifiers swapped, everything else as sent
+		}
+		swapped = swap.swapped
 	}
-	swap, err := t.c.flow.swapIdentifiers(b, body, nil)
-	t.swap = swap
-	if err != nil {
-		return err
-	}
-	if swap.changed {
-		ex.Raw = b.Doc.Bytes() // the body with its identifiers swapped, everything else as sent
+	tree := newLazyTree(b.Doc.Root(), swapped)
+	if b.RPC != nil && b.RPC.Batch {
+		ex.Body = tree.get() // decided element by element (decideBatch)
+	} else {
+		ex.Lazy = tree.lazy()
 	}
 	return nil
 }

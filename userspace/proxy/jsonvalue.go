@@ -3,6 +3,7 @@ package proxy
 import (
 	"strconv"
 
+	"github.com/meshwarden/meshwarden/userspace/pep"
 	"github.com/meshwarden/meshwarden/userspace/protocol"
 )
 
@@ -12,9 +13,44 @@ import (
 // without parsing again.
 func toAny(v protocol.Value) any { return v.Any() }
 
-// anyAt returns the value at p in a decoded document, and a function that replaces it. Paths
-// into JSON embedded in strings are not followed.
+// lazyTree is a parsed body decoded (toAny) on first use, with the identifiers swapped in it
+// (swapIdentifiers) in place: the decision decodes a body only when it has something to find or
+// change in it.
+type lazyTree struct {
+	root    protocol.Value
+	swapped []pep.Swap
+	tree    any
+	built   bool
+}
+
+func newLazyTree(root protocol.Value, swapped []pep.Swap) *lazyTree {
+	return &lazyTree{root: root, swapped: swapped}
+}
+
+// get returns the body decoded, decoding it the first time.
+func (l *lazyTree) get() any {
+	if !l.built {
+		l.tree, l.built = toAny(l.root), true
+		for _, s := range l.swapped {
+			if _, set, ok := anyAt(l.tree, s.At.Path()); ok {
+				set(s.Value)
+			}
+		}
+	}
+	return l.tree
+}
+
+// lazy is what the decision engine is given for the body.
+func (l *lazyTree) lazy() pep.Lazy {
+	return pep.Lazy{Doc: l.root, Swapped: l.swapped, Decode: l.get}
+}
+
+// anyAt returns the value at p in a decoded document (or a lazyTree, then decoded), and a
+// function that replaces it. Paths into JSON embedded in strings are not followed.
 func anyAt(root any, p protocol.Path) (v any, set func(any), ok bool) {
+	if l, isLazy := root.(*lazyTree); isLazy {
+		root = l.get()
+	}
 	if len(p) == 0 {
 		return root, nil, false // the root itself is never an identifier
 	}

@@ -81,7 +81,7 @@ func (t *txn) auditMessages(ms []protocol.Message, verdict, reason string) {
 // flushMessages writes the queued message records.
 func (t *txn) flushMessages() {
 	for _, r := range t.pending {
-		t.c.srv.auditMessage(r)
+		_ = t.c.srv.auditMessage(r)
 	}
 	t.pending = t.pending[:0]
 }
@@ -122,7 +122,7 @@ func (t *txn) auditDecisionDurably(ms []protocol.Message) error {
 		if ms[i].Partial || !t.recordsMessage(&ms[i], verdictRedirect) {
 			continue
 		}
-		if err := t.c.srv.auditQueued(t.messageRecord(&ms[i], verdictRedirect, "")); err != nil {
+		if err := t.c.srv.auditMessage(t.messageRecord(&ms[i], verdictRedirect, "")); err != nil {
 			return err
 		}
 	}

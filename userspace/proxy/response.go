@@ -144,9 +144,10 @@ func readUpTo(buf []byte, r io.Reader, limit, hint int64) ([]byte, error) {
 	return buf, nil
 }
 
-// prepareResponse gives pep.Respond the response decoded when the domain classifies or masks,
-// with its identifiers revealed (or hidden, for ids the server made up). It returns the decoded
-// body (nil when not decoded) or, should a pseudonym fail, the refusal to answer with.
+// prepareResponse gives pep.Respond the response parsed, to be decoded if need be, when the
+// domain classifies or masks, with its identifiers revealed (or hidden, for ids the server made
+// up). It returns the body to decode on demand (a *lazyTree, which anyAt reads; nil when the
+// response is not JSON) or, should a pseudonym fail, the refusal to answer with.
 func (t *txn) prepareResponse(pr *pep.Response, rb *protocol.Body) (any, *reply) {
 	classifies := pep.Classifies(t.domain)
 	if !t.masking && !classifies {
@@ -158,17 +159,17 @@ func (t *txn) prepareResponse(pr *pep.Response, rb *protocol.Body) (any, *reply)
 		}
 		return nil, nil
 	}
-	body := toAny(rb.Doc.Root())
-	pr.Body = body
 	pr.MetadataPaths = metadataPaths(rb)
 	if rb.Protocol != protocol.ProtoMCP {
 		pr.ClientInfoPaths = [][]string{}
 	}
+	tree := newLazyTree(rb.Doc.Root(), nil)
 	if t.masking {
-		swap, err := t.c.flow.swapIdentifiers(rb, body, t.swap.hidden)
+		swap, err := t.c.flow.swapIdentifiers(rb, t.swap.hidden)
+		tree.swapped = swap.swapped
 		if err != nil {
 			r := t.policyRefusal(reasonPseudonymFailed, err.Error(), http.StatusServiceUnavailable)
-			return body, &r
+			return tree, &r
 		}
 		t.answered = append(t.answered, swap.answered...)
 		t.noteScrub(swap.summary)
@@ -176,7 +177,8 @@ func (t *txn) prepareResponse(pr *pep.Response, rb *protocol.Body) (any, *reply)
 			pr.Raw = rb.Doc.Bytes()
 		}
 	}
-	return body, nil
+	pr.Lazy = tree.lazy()
+	return tree, nil
 }
 
 // responseRefusal is the refusal of a response in the client's protocol: a JSON-RPC error for

@@ -128,8 +128,7 @@ type Stats struct {
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
-	flows *flowTable    // per (agent, destination) pseudonyms and calls, across connections
-	batch *auditBatcher // records on their way to the audit sink
+	flows *flowTable // per (agent, destination) pseudonyms and calls, across connections
 
 	accepted, refused, active, requests atomic.Int64
 }
@@ -149,7 +148,6 @@ func New(cfg Config) *Server {
 		cfg.HeaderTimeout = defaultHeaderTimeout
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, flows: newFlowTable()}
-	s.batch = newAuditBatcher(s)
 	return s
 }
 
@@ -168,8 +166,6 @@ func (s *Server) Stats() Stats {
 // fails for another reason, Serve closes the connections in flight, waits, and returns the error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
-	s.batch.start()
-	defer s.batch.done() // runs last: every record of every connection is handed to the sink
 	var conns sync.WaitGroup
 	defer conns.Wait()
 	defer cancel() // runs before Wait: in-flight connections are closed, then awaited

@@ -55,12 +55,13 @@ type session struct {
 func newSession(ctx context.Context, srv *Server, client, upstream net.Conn, base audit.Record, id Identity) *session {
 	c := &session{ctx: ctx, srv: srv, client: client, upstream: upstream, base: base, id: id, act: newActivity()}
 	c.origin, _ = netip.ParseAddrPort(base.Destination)
-	c.clientIn = &connReader{r: client, act: c.act, limit: noLimit}
-	c.upstreamIn = &connReader{r: upstream, act: c.act, limit: noLimit}
+	cio, uio := newSockIO(client), newSockIO(upstream)
+	c.clientIn = &connReader{r: cio, act: c.act, limit: noLimit}
+	c.upstreamIn = &connReader{r: uio, act: c.act, limit: noLimit}
 	c.cr = bufio.NewReaderSize(c.clientIn, sniffBufferSize)
 	c.ur = bufio.NewReader(c.upstreamIn)
-	c.cw = newConnWriter(client)
-	c.uw = newConnWriter(upstream)
+	c.cw = newConnWriter(cio)
+	c.uw = newConnWriter(uio)
 	return c
 }
 

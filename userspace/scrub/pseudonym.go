@@ -14,7 +14,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -70,7 +69,7 @@ type Pseudonymizer struct {
 	mu      sync.Mutex
 	reveals map[tableKey]entry // pseudonym -> identifier
 
-	macs sync.Pool // of hash.Hash: HMAC-SHA256 under key, reused (keying one costs two blocks)
+	macs sync.Pool // of *macState: HMAC-SHA256 under key, reused (keying one costs two blocks)
 }
 
 // tableKey is a pseudonym in canonical form ("s:" or "n:" and its text), with its kind.
@@ -162,20 +161,28 @@ func (p *Pseudonymizer) Len() int {
 	return len(p.reveals)
 }
 
+// macState is an HMAC-SHA256 under a Pseudonymizer's key with the buffers one MAC needs, reused
+// together (keying an HMAC costs two blocks; the buffers would escape through hash.Hash).
+type macState struct {
+	h   hash.Hash
+	msg []byte
+	sum [sha256.Size]byte
+}
+
 // mac is HMAC-SHA256(key, kind || 0 || canonical identifier).
 func (p *Pseudonymizer) mac(kind Kind, canon string) [sha256.Size]byte {
-	h, _ := p.macs.Get().(hash.Hash)
-	if h == nil {
-		h = hmac.New(sha256.New, p.key[:])
+	st, _ := p.macs.Get().(*macState)
+	if st == nil {
+		st = &macState{h: hmac.New(sha256.New, p.key[:])}
 	} else {
-		h.Reset()
+		st.h.Reset()
 	}
-	defer p.macs.Put(h)
-	h.Write([]byte(kind))
-	h.Write([]byte{0})
-	h.Write([]byte(canon))
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
+	st.msg = append(append(append(st.msg[:0], kind...), 0), canon...)
+	st.h.Write(st.msg)
+	out := [sha256.Size]byte(st.h.Sum(st.sum[:0]))
+	if cap(st.msg) <= 1024 {
+		p.macs.Put(st)
+	}
 	return out
 }
 
@@ -242,7 +249,7 @@ func disguise(id any, mac [sha256.Size]byte) any {
 		if isUUID(x) {
 			return uuidFrom(mac)
 		}
-		return "mw-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(mac[8:23]))
+		return stringPseudonym(mac)
 	case json.Number:
 		return json.Number(strconv.FormatUint(n, 10))
 	case int:
@@ -253,6 +260,20 @@ func disguise(id any, mac [sha256.Size]byte) any {
 		return n
 	}
 	return float64(n)
+}
+
+// stringPseudonym is "mw-" and bytes 8 to 22 of mac in lower-case base32 (15 bytes, so 24
+// characters and no padding).
+func stringPseudonym(mac [sha256.Size]byte) string {
+	var b [3 + 24]byte
+	copy(b[:], "mw-")
+	base32.StdEncoding.Encode(b[3:], mac[8:23])
+	for i := 3; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b[:])
 }
 
 // isUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hexadecimal form.
