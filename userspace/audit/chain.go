@@ -34,15 +34,20 @@ func hashLine(line []byte) string {
 // spliced after them by appendLine. r.ID must already be set so the body is never "{}".
 // The bytes are encoding/json's; appendRecord makes them without reflection when it can.
 func encodeBody(r Record) ([]byte, error) {
+	return appendBody(make([]byte, 0, 640), &r)
+}
+
+// appendBody appends r's body (see encodeBody) to buf, clearing r's chain fields.
+func appendBody(buf []byte, r *Record) ([]byte, error) {
 	r.V, r.Seq, r.Prev = 0, 0, ""
-	if body, ok := appendRecord(make([]byte, 0, 640), &r); ok {
+	if body, ok := appendRecord(buf, r); ok {
 		return body, nil
 	}
 	body, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode audit record: %w", err)
 	}
-	return body, nil
+	return append(buf, body...), nil
 }
 
 // appendLine appends the line of the record with body at seq after prev to buf, newline

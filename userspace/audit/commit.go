@@ -23,7 +23,8 @@ type committer struct {
 	broken  error // set when a write or fsync failed; cleared by reopen
 	refused int   // records refused to their writers since broken was set
 
-	buf []byte // batch buffer, reused
+	buf     []byte // batch buffer, reused
+	scratch []byte // one record's encoding, reused
 }
 
 // run is the committer goroutine: it commits the queue in batches until Close. A batch of
@@ -85,8 +86,16 @@ func (c *committer) commit(reqs []*request) {
 		}
 	}
 	b := c.batch()
-	for _, r := range reqs {
-		r.seq = b.add(r.body)
+	for i, r := range reqs {
+		body, err := c.encode(&r.rec)
+		if err != nil { // this record only: the others go on
+			w.log.Error("audit record refused", "err", err, "kind", r.rec.Kind, "id", r.rec.ID)
+			w.dropped.Add(1)
+			r.finish(err)
+			reqs[i] = nil
+			continue
+		}
+		r.seq = b.add(body)
 		if b.since >= w.opts.CheckpointEvery {
 			c.addCheckpoint(&b, now)
 		}
@@ -103,9 +112,29 @@ func (c *committer) commit(reqs []*request) {
 		return
 	}
 	for _, r := range reqs {
-		r.done <- nil
+		if r != nil {
+			r.finish(nil)
+		}
 	}
 }
+
+// encode returns r's body in the committer's scratch buffer, valid until the next encode.
+func (c *committer) encode(r *Record) ([]byte, error) {
+	body, err := appendBody(c.scratch[:0], r)
+	if err != nil {
+		return nil, err
+	}
+	if cap(body) <= maxKeptScratch {
+		c.scratch = body
+	}
+	if len(body) > MaxRecordBytes {
+		return nil, fmt.Errorf("audit record of %d bytes exceeds %d", len(body), MaxRecordBytes)
+	}
+	return body, nil
+}
+
+// maxKeptScratch bounds the encoding buffer the committer keeps between records.
+const maxKeptScratch = 64 << 10
 
 // batch is lines encoded but not yet written, and the chain state after them.
 type batch struct {
@@ -192,7 +221,9 @@ func (c *committer) fail(err error) {
 
 func (c *committer) refuse(reqs []*request, err error) {
 	for _, r := range reqs {
-		r.done <- err
+		if r != nil {
+			r.finish(err)
+		}
 	}
 	c.refused += len(reqs)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -199,12 +200,8 @@ func TestSubmitReturnsBeforeDurabilityAndDropsPastTheQueueBound(t *testing.T) {
 	}
 	// One record queued without waking the committer fills the bound of 1.
 	now := time.Now()
-	body, err := encodeBody(Record{Kind: KindFlow, Time: now, Node: "n", ID: newID(now)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	w.mu.Lock()
-	w.queue = append(w.queue, &request{body: body, done: make(chan error, 1)})
+	w.queue = append(w.queue, &request{rec: Record{Kind: KindFlow, Time: now, Node: "n", ID: newID(now)}})
 	w.mu.Unlock()
 	if err := w.Submit(Record{Kind: KindFlow}); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("Submit past the bound: %v, want ErrQueueFull", err)
@@ -278,4 +275,29 @@ func TestSubmittedRecordsShareOneCommitAndAWaiterCommitsAtOnce(t *testing.T) {
 	if n := fsyncs.Load(); n != 2 {
 		t.Fatalf("%d fsyncs after the Append, want 2 (the submitted ones went with it)", n)
 	}
+}
+
+// A record too long for the log is refused alone: its writer gets the error (a submitted one is
+// counted as dropped), and the records around it are committed.
+func TestOversizeRecordIsRefusedAloneAndTheLogGoesOn(t *testing.T) {
+	opts := testOptions(t.TempDir())
+	w := open(t, opts)
+	huge := sample(1)
+	huge.Message = strings.Repeat("x", MaxRecordBytes)
+	if err := w.Submit(huge); err != nil {
+		t.Fatalf("submit: %v (refused when committed, not when queued)", err)
+	}
+	if _, err := w.Append(context.Background(), huge); err == nil || !strings.Contains(err.Error(), "exceeds") {
+		t.Fatalf("append of a %d-byte message: %v, want an error naming the limit", len(huge.Message), err)
+	}
+	appendN(t, w, 2, 3)
+	if w.Dropped() != 2 {
+		t.Fatalf("Dropped() = %d, want 2 (the submitted and the appended oversize records)", w.Dropped())
+	}
+	closeWriter(t, w)
+	got := records(t, opts.Path)
+	if len(got) != 4 { // three records and the closing checkpoint
+		t.Fatalf("%d records in the log, want 4: %+v", len(got), got)
+	}
+	mustVerify(t, publicKey(t, filepath.Dir(opts.Path)), opts.Path)
 }

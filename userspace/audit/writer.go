@@ -97,11 +97,19 @@ type Writer struct {
 	c committer // owned by the committer goroutine (and by Open before it starts)
 }
 
+// request is one queued record. The committer encodes it (encoding is most of a record's cost,
+// and the committer runs beside the enforcer's connections rather than on their path).
 type request struct {
-	body []byte
+	rec  Record
 	seq  uint64
-	id   string
-	done chan error // capacity 1
+	done chan error // capacity 1; nil for a submitted record, which nobody waits for
+}
+
+// finish tells the record's waiter, if any, how its commit went.
+func (r *request) finish(err error) {
+	if r.done != nil {
+		r.done <- err
+	}
 }
 
 // Open opens the audit log at opts.Path for appending, creating it, its directory and the
@@ -203,7 +211,7 @@ func (w *Writer) Append(ctx context.Context, r Record) (Receipt, error) {
 		if err != nil {
 			return Receipt{}, err
 		}
-		return Receipt{Seq: req.seq, ID: req.id}, nil
+		return Receipt{Seq: req.seq, ID: req.rec.ID}, nil
 	case <-ctx.Done():
 		return Receipt{}, fmt.Errorf("audit record not yet durable: %w", ctx.Err())
 	}
@@ -254,14 +262,10 @@ func (w *Writer) enqueue(r Record, bounded bool) (*request, error) {
 	if r.ID == "" {
 		r.ID = newID(now)
 	}
-	body, err := encodeBody(r)
-	if err != nil {
-		return nil, err
+	req := &request{rec: r}
+	if !bounded {
+		req.done = make(chan error, 1)
 	}
-	if len(body) > MaxRecordBytes {
-		return nil, fmt.Errorf("audit record of %d bytes exceeds %d", len(body), MaxRecordBytes)
-	}
-	req := &request{body: body, id: r.ID, done: make(chan error, 1)}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
