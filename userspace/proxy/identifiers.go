@@ -59,6 +59,15 @@ type idSwap struct {
 func (f *flowState) swapIdentifiers(b *protocol.Body, own []any) (idSwap, error) {
 	var out idSwap
 	var seen map[string]bool // for bodies with many identifiers (see seenBefore)
+	// JSON-RPC ids of other exchanges this body answers: forgotten once the whole body is
+	// swapped, so that a batch answering one id twice has both revealed.
+	var answeredElsewhere []any
+	defer func() {
+		for _, v := range answeredElsewhere {
+			f.pseudo.forget(scrub.KindJSONRPCID, v)
+			f.calls.forget(v)
+		}
+	}()
 	for i, id := range b.Identifiers {
 		kind, ok := identifierKind(id.Kind)
 		if !ok || seenBefore(b.Identifiers, i, &seen) {
@@ -82,9 +91,8 @@ func (f *flowState) swapIdentifiers(b *protocol.Body, own []any) (idSwap, error)
 			if kind == scrub.KindJSONRPCID {
 				if containsID(own, v) {
 					out.answered = append(out.answered, v)
-				} else {
-					f.pseudo.forget(kind, v)
-					f.calls.forget(v)
+				} else if !containsID(answeredElsewhere, v) {
+					answeredElsewhere = append(answeredElsewhere, v)
 				}
 			}
 			continue
