@@ -61,6 +61,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "loadgen" {
 		os.Exit(loadgen(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "relay" {
+		os.Exit(minimalRelay(os.Args[2:]))
+	}
 	rounds := flag.Int("rounds", 5, "interleaved rounds per measurement (the median is reported)")
 	connects := flag.Int("connects", 5000, "connect() calls per round")
 	seconds := flag.Float64("seconds", 3, "seconds per HTTP round")

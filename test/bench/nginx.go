@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,11 +45,12 @@ http {
 
 // startNginx runs nginx (Debian's nginx or nginx-light) as a reverse proxy on listen to
 // upstream, with its configuration, pid file, logs and temporary files in a directory of its
-// own, and stops it at the end of the run. It returns false when nginx is not installed.
-func startNginx(r *lab.Runner, listen, upstream string) bool {
+// own, and stops it at the end of the run. It returns its worker's pid (0 when it cannot be
+// told), and false when nginx is not installed.
+func startNginx(r *lab.Runner, listen, upstream string) (worker int, ok bool) {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
-		return false
+		return 0, false
 	}
 	dir, err := os.MkdirTemp("", "mwbench-nginx-")
 	if err != nil {
@@ -78,10 +81,24 @@ func startNginx(r *lab.Runner, listen, upstream string) bool {
 	for i := 0; i < 100; i++ {
 		if c, err := net.Dial("tcp", listen); err == nil {
 			c.Close()
-			return true
+			return nginxWorker(cmd.Process.Pid), true
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.Fatalf("nginx did not listen on %s (see %s/error.log)", listen, dir)
-	return false
+	return 0, false
+}
+
+// nginxWorker returns the pid of the one worker process of the nginx master pid, 0 if unknown.
+func nginxWorker(master int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", master, master))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 1 {
+		return 0
+	}
+	pid, _ := strconv.Atoi(f[0])
+	return pid
 }

@@ -3,38 +3,49 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/meshwarden/meshwarden/test/lab"
 )
 
+const nginxVariant = "nginx reverse proxy"
+
 // benchRPC measures 1 kB JSON-RPC tools/call requests over keep-alive from the agent's cgroup:
 // direct to the server (an ALLOW zone), through the enforcer in a domain that only decides
 // (zone inspected), through the enforcer in a domain that also classifies and scrubs (zone
-// tools), and through an nginx reverse proxy (in the ALLOW zone, keeping its upstream
-// connections alive). Every variant talks to an identical server; the rounds interleave the
+// tools), through an nginx reverse proxy (in the ALLOW zone, keeping its upstream
+// connections alive), and through the minimal Go relay (relay.go: the floor of a user-space
+// hop). Every variant talks to an identical server; the rounds interleave the
 // variants and the median of each is reported, with ratios to direct measured in the same run.
 //
 // With profileDir set, the daemon's CPU is profiled during the first round of each enforcer
 // variant (rpc-<connections>-<variant>.pprof).
 func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs, profileDir string, conns []string) {
 	direct := rpcBackend(r, "127.0.0.2:0")
-	variants := []struct{ name, url string }{
-		{"direct", "http://" + direct + "/mcp"},
-		{"enforcer, decide only", "http://" + rpcBackend(r, "127.0.0.3:0") + "/mcp"},
-		{"enforcer, classify+scrub", "http://" + rpcBackend(r, "127.0.0.6:0") + "/mcp"},
+	// pid is the process whose CPU per request the table shows (0: none).
+	type variant struct {
+		name, url string
+		pid       int
+	}
+	variants := []variant{
+		{"direct", "http://" + direct + "/mcp", 0},
+		{"enforcer, decide only", "http://" + rpcBackend(r, "127.0.0.3:0") + "/mcp", m.DaemonPID()},
+		{"enforcer, classify+scrub", "http://" + rpcBackend(r, "127.0.0.6:0") + "/mcp", m.DaemonPID()},
 	}
 	nginx := fmt.Sprintf("127.0.0.2:%d", lab.FreePort(r))
-	if startNginx(r, nginx, direct) {
-		variants = append(variants, struct{ name, url string }{"nginx reverse proxy", "http://" + nginx + "/mcp"})
+	if worker, ok := startNginx(r, nginx, direct); ok {
+		variants = append(variants, variant{nginxVariant, "http://" + nginx + "/mcp", worker})
 	} else {
 		fmt.Println("  (nginx is not installed: make deps installs nginx-light; the nginx row is left out)")
 	}
+	relay := fmt.Sprintf("127.0.0.2:%d", lab.FreePort(r))
+	variants = append(variants, variant{"minimal Go relay (reference)", "http://" + relay + "/mcp", startMinimalRelay(r, relay, direct)})
 	for _, conc := range conns {
 		fmt.Printf("JSON-RPC tools/call, 1 kB request and answer, keep-alive, %s connection(s), %s s x %d rounds, median\n", conc, secs, rounds)
 		res := make([][3][]float64, len(variants))
-		cpu := make([][]float64, len(variants)) // daemon CPU microseconds per request
+		cpu := make([][]float64, len(variants)) // the variant's process's CPU microseconds per request
 		for round := range rounds {
 			for i, v := range variants {
 				var profiled <-chan error
@@ -42,9 +53,9 @@ func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs, p
 					name := strings.NewReplacer(", ", "-", " ", "-", "+", "-").Replace(v.name)
 					profiled = m.Profile(filepath.Join(profileDir, "rpc-"+conc+"-"+name+".pprof"), secs)
 				}
-				before, _ := lab.CPUTime(m.DaemonPID())
+				before, _ := lab.CPUTime(v.pid)
 				out := m.Run(m.Cgroup("agents/bench"), bins.Client, "rpc-bench", secs, conc, v.url, "1024")
-				after, _ := lab.CPUTime(m.DaemonPID())
+				after, _ := lab.CPUTime(v.pid)
 				if profiled != nil {
 					if err := <-profiled; err != nil {
 						r.Fatalf("profile the daemon: %v", err)
@@ -53,23 +64,23 @@ func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs, p
 				for j, k := range []string{"rps", "p50_us", "p99_us"} {
 					res[i][j] = append(res[i][j], field(r, out, k))
 				}
-				if n := res[i][0][len(res[i][0])-1] * mustFloat(secs); n > 0 {
+				if n := res[i][0][len(res[i][0])-1] * mustFloat(secs); n > 0 && v.pid != 0 {
 					cpu[i] = append(cpu[i], float64((after-before).Microseconds())/n)
 				}
 			}
 		}
 		base := [3]float64{median(res[0][0]), median(res[0][1]), median(res[0][2])}
-		fmt.Printf("  %-26s %9s %9s %9s %9s %10s %10s %12s\n", "", "req/s", "x direct", "p50 us", "p99 us", "added p50", "added p99", "daemon CPU")
+		fmt.Printf("  %-28s %9s %9s %9s %9s %10s %10s %12s\n", "", "req/s", "x direct", "p50 us", "p99 us", "added p50", "added p99", "proxy CPU")
 		for i, v := range variants {
 			rps, p50, p99 := median(res[i][0]), median(res[i][1]), median(res[i][2])
-			daemon := "-"
-			if strings.HasPrefix(v.name, "enforcer") && len(cpu[i]) > 0 {
-				daemon = fmt.Sprintf("%.0f us/req", median(cpu[i]))
+			proxyCPU := "-"
+			if len(cpu[i]) > 0 {
+				proxyCPU = fmt.Sprintf("%.0f us/req", median(cpu[i]))
 			}
-			fmt.Printf("  %-26s %9.0f %9.3f %9.0f %9.0f %+10.0f %+10.0f %12s\n", v.name, rps, rps/base[0], p50, p99, p50-base[1], p99-base[2], daemon)
+			fmt.Printf("  %-28s %9.0f %9.3f %9.0f %9.0f %+10.0f %+10.0f %12s\n", v.name, rps, rps/base[0], p50, p99, p50-base[1], p99-base[2], proxyCPU)
 		}
-		if len(variants) == 4 {
-			fmt.Printf("  enforcer (classify+scrub) / nginx throughput: %.3f\n", median(res[2][0])/median(res[3][0]))
+		if i := slices.IndexFunc(variants, func(v variant) bool { return v.name == nginxVariant }); i >= 0 {
+			fmt.Printf("  enforcer (classify+scrub) / nginx throughput: %.3f\n", median(res[2][0])/median(res[i][0]))
 		}
 	}
 }
