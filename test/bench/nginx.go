@@ -15,7 +15,9 @@ import (
 )
 
 // nginxConf is an nginx reverse proxy on loopback that keeps connections to its upstream
-// alive, as a production deployment would; every path of its own lives under the prefix.
+// alive, as a production deployment would (listen %[2]s), and the same with nginx's default
+// upstream handling, a new HTTP/1.0 upstream connection per request (listen %[4]s: how the
+// baseline in the field notes was taken); every path of its own lives under the prefix.
 const nginxConf = `worker_processes 1;
 daemon off;
 pid %[1]s/nginx.pid;
@@ -40,14 +42,21 @@ http {
       proxy_set_header Connection "";
     }
   }
+  server {
+    listen %[4]s;
+    location / {
+      proxy_pass http://%[3]s;
+    }
+  }
 }
 `
 
 // startNginx runs nginx (Debian's nginx or nginx-light) as a reverse proxy on listen to
-// upstream, with its configuration, pid file, logs and temporary files in a directory of its
-// own, and stops it at the end of the run. It returns its worker's pid (0 when it cannot be
+// upstream (and on listenDefault with nginx's default upstream handling), with its
+// configuration, pid file, logs and temporary files in a directory of its own, and stops it at
+// the end of the run. It returns its worker's pid (0 when it cannot be
 // told), and false when nginx is not installed.
-func startNginx(r *lab.Runner, listen, upstream string) (worker int, ok bool) {
+func startNginx(r *lab.Runner, listen, listenDefault, upstream string) (worker int, ok bool) {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		return 0, false
@@ -58,7 +67,7 @@ func startNginx(r *lab.Runner, listen, upstream string) (worker int, ok bool) {
 	}
 	r.Cleanup(func() { os.RemoveAll(dir) })
 	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxConf, dir, listen, upstream)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxConf, dir, listen, upstream, listenDefault)), 0o600); err != nil {
 		r.Fatalf("%v", err)
 	}
 	cmd := exec.Command(bin, "-p", dir, "-c", conf)

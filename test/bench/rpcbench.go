@@ -34,13 +34,15 @@ func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs, p
 		{"enforcer, decide only", "http://" + rpcBackend(r, "127.0.0.3:0") + "/mcp", m.DaemonPID()},
 		{"enforcer, classify+scrub", "http://" + rpcBackend(r, "127.0.0.6:0") + "/mcp", m.DaemonPID()},
 	}
-	nginx := fmt.Sprintf("127.0.0.2:%d", lab.FreePort(r))
-	if worker, ok := startNginx(r, nginx, direct); ok {
-		variants = append(variants, variant{nginxVariant, "http://" + nginx + "/mcp", worker})
+	ports := distinctPorts(r, 3)
+	nginx, nginxDefault := fmt.Sprintf("127.0.0.2:%d", ports[0]), fmt.Sprintf("127.0.0.2:%d", ports[1])
+	if worker, ok := startNginx(r, nginx, nginxDefault, direct); ok {
+		variants = append(variants, variant{nginxVariant, "http://" + nginx + "/mcp", worker},
+			variant{"nginx, default upstream", "http://" + nginxDefault + "/mcp", worker})
 	} else {
 		fmt.Println("  (nginx is not installed: make deps installs nginx-light; the nginx row is left out)")
 	}
-	relay := fmt.Sprintf("127.0.0.2:%d", lab.FreePort(r))
+	relay := fmt.Sprintf("127.0.0.2:%d", ports[2])
 	variants = append(variants, variant{"minimal Go relay (reference)", "http://" + relay + "/mcp", startMinimalRelay(r, relay, direct)})
 	for _, conc := range conns {
 		fmt.Printf("JSON-RPC tools/call, 1 kB request and answer, keep-alive, %s connection(s), %s s x %d rounds, median\n", conc, secs, rounds)
@@ -83,6 +85,17 @@ func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs, p
 			fmt.Printf("  enforcer (classify+scrub) / nginx throughput: %.3f\n", median(res[2][0])/median(res[i][0]))
 		}
 	}
+}
+
+// distinctPorts returns n free ports, no two the same (two FreePort calls may return one port).
+func distinctPorts(r *lab.Runner, n int) []int {
+	var ports []int
+	for len(ports) < n {
+		if p := lab.FreePort(r); !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	return ports
 }
 
 func mustFloat(s string) float64 {
