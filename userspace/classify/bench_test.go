@@ -2,9 +2,11 @@ package classify
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/meshwarden/meshwarden/policy"
+	"github.com/meshwarden/meshwarden/userspace/protocol"
 )
 
 // body1k is a 1 kB MCP tools/call request of the kind the benchmark in the issue sends: no
@@ -83,4 +85,47 @@ func benchClassifier(b *testing.B) *Classifier {
 		b.Fatal(err)
 	}
 	return c
+}
+
+// BenchmarkQuietToolsCallExchange measures Quiet over a parsed 1 kB tools/call and its 1 kB
+// result, as the enforcer checks both before deciding whether to decode them, with the
+// detectors and sensitive fields of the proxy benchmark's domain.
+func BenchmarkQuietToolsCallExchange(b *testing.B) {
+	d := &policy.Domain{
+		Name: "bench",
+		Detectors: []policy.Detector{
+			{Type: policy.DetectorSSN, Action: policy.ActionRedact},
+			{Type: policy.DetectorPaymentCard, Action: policy.ActionBlock},
+			{Type: policy.DetectorCanary, Action: policy.ActionBlock, Prefixes: []string{"CANARY_"}},
+		},
+		SensitiveFields: []policy.SensitiveField{
+			{Key: "password", Action: policy.ActionBlock},
+			{Key: "api_key", Action: policy.ActionRedact},
+		},
+	}
+	c, err := New(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"search_documents","arguments":{"query":"quarterly revenue by region","limit":20,"filters":{"year":2026,"tags":["finance","emea"]},"context":"` +
+		strings.Repeat("The orchestrator asks the retriever for the documents that match. ", 12) + `"},"_meta":{"progressToken":"p-1"}}}`
+	resp := `{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"` +
+		strings.Repeat("document 17: revenue grew in every region. ", 22) + `"}],"isError":false}}`
+	var docs []*protocol.Document
+	for _, s := range []string{req, resp} {
+		doc, err := protocol.ParseJSON([]byte(s), protocol.Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, doc)
+	}
+	b.SetBytes(int64(len(req) + len(resp)))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, doc := range docs {
+			if !c.Quiet(doc.Root(), nil) {
+				b.Fatal("not quiet")
+			}
+		}
+	}
 }

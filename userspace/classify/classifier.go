@@ -13,6 +13,7 @@ import (
 type Classifier struct {
 	fields    fieldSet
 	detectors []Detector
+	set       detectorSet              // detectors with their prefilters
 	actions   map[string]policy.Action // detector type -> action
 
 	walkers sync.Pool // of *walker, for newWalker
@@ -40,6 +41,7 @@ func New(d *policy.Domain) (*Classifier, error) {
 		c.actions[pd.Type] = pd.Action
 		c.detectors = append(c.detectors, det)
 	}
+	c.set = newDetectorSet(c.detectors)
 	return c, nil
 }
 

@@ -124,10 +124,25 @@ func Detect(s string, detectors ...Detector) []Span {
 // detectAll appends every detector's spans to out, sorted by offset (longer first at one
 // offset), overlaps included.
 func detectAll(s string, detectors []Detector, out []Span) []Span {
+	var filters [8]prefilter
+	if len(detectors) > len(filters) {
+		ds := newDetectorSet(detectors)
+		return ds.detect(s, out)
+	}
+	ds := detectorSet{detectors: detectors, filters: filters[:len(detectors)]}
+	for i, d := range detectors {
+		ds.filters[i] = filterOf(d)
+		ds.need |= ds.filters[i].needs()
+	}
+	return ds.detect(s, out)
+}
+
+// detect is detectAll with the set's detectors.
+func (ds *detectorSet) detect(s string, out []Span) []Span {
 	base := len(out)
-	st := statsOf(s)
-	for _, d := range detectors {
-		if p, ok := d.(prefiltered); ok && !p.mayMatch(st) {
+	st := statsOf(s, ds.need)
+	for i, d := range ds.detectors {
+		if !ds.filters[i].mayMatch(&st) {
 			continue
 		}
 		out = d.Find(s, out)

@@ -18,19 +18,20 @@ func (c *Classifier) Quiet(v protocol.Value, over func(protocol.Value) (any, boo
 	}
 	w := newWalker(c, false, true)
 	defer w.done()
-	q := quietWalk{w: w, sl: protocol.NewSlicer(v), over: over}
-	return q.value(v)
+	q := quietWalk{w: w, sl: protocol.NewSlicer(v)}
+	return q.value(v, over)
 }
 
 type quietWalk struct {
-	w    *walker
-	sl   protocol.Slicer
-	over func(protocol.Value) (any, bool)
+	w  *walker
+	sl protocol.Slicer
 }
 
-func (q *quietWalk) value(v protocol.Value) bool {
-	if q.over != nil {
-		if x, ok := q.over(v); ok {
+// value reports whether v is quiet. over is a parameter rather than a field of q so that it
+// does not escape: a caller's closure then needs no allocation.
+func (q *quietWalk) value(v protocol.Value, over func(protocol.Value) (any, bool)) bool {
+	if over != nil {
+		if x, ok := over(v); ok {
 			return q.leaf(x)
 		}
 	}
@@ -38,13 +39,13 @@ func (q *quietWalk) value(v protocol.Value) bool {
 	case protocol.TypeObject:
 		for i := range v.Len() {
 			m := v.Index(i)
-			if !q.key(q.sl.Key(m)) || !q.value(m) {
+			if !q.key(q.sl.Key(m)) || !q.value(m, over) {
 				return false
 			}
 		}
 	case protocol.TypeArray:
 		for i := range v.Len() {
-			if !q.value(v.Index(i)) {
+			if !q.value(v.Index(i), over) {
 				return false
 			}
 		}
@@ -95,6 +96,6 @@ func (q *quietWalk) found(s string) bool {
 	if len(q.w.c.detectors) == 0 {
 		return false
 	}
-	q.w.spans = detectAll(s, q.w.c.detectors, q.w.spans[:0])
+	q.w.spans = q.w.c.set.detect(s, q.w.spans[:0])
 	return len(q.w.spans) > 0
 }

@@ -36,9 +36,7 @@ func (r *run) digits(a, b int) int {
 // next reads into r the first run at or after s[i]. It returns false when there is none; next
 // is where to continue looking. r is overwritten, not cleared: only count groups are valid.
 func (r *run) next(s string, i int) (next int, ok bool) {
-	for i < len(s) && !isDigit(s[i]) {
-		i++
-	}
+	i = nextDigit(s, i)
 	if i >= len(s) {
 		return len(s), false
 	}

@@ -105,7 +105,7 @@ func (w *walker) object(m map[string]any) {
 		w.steps = w.steps[:len(w.steps)-1]
 	}
 	for _, k := range renamed {
-		w.spans = detectAll(k, w.c.detectors, w.spans[:0])
+		w.spans = w.c.set.detect(k, w.spans[:0])
 		base := w.c.replaceSpans(k, w.spans)
 		nk := base
 		for i := 2; ; i++ { // two keys redacted alike both stay
@@ -123,7 +123,7 @@ func (w *walker) object(m map[string]any) {
 // well as a value), records their findings at the member's path, and reports whether redaction
 // must rename the key.
 func (w *walker) keyChanges(k string) bool {
-	w.spans = detectAll(k, w.c.detectors, w.spans[:0])
+	w.spans = w.c.set.detect(k, w.spans[:0])
 	if len(w.spans) == 0 {
 		return false
 	}
@@ -162,7 +162,7 @@ func (w *walker) str(s string) (any, bool) {
 // text runs the detectors over s, records their findings, and when redacting returns s with
 // the matches replaced.
 func (w *walker) text(s string) (string, bool) {
-	w.spans = detectAll(s, w.c.detectors, w.spans[:0])
+	w.spans = w.c.set.detect(s, w.spans[:0])
 	if len(w.spans) == 0 {
 		return s, false
 	}

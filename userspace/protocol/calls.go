@@ -23,22 +23,32 @@ func (b *Body) LookupCall(id json.RawMessage) (Call, bool) {
 	if b == nil {
 		return Call{}, false
 	}
-	c, ok := b.calls[idKey(id)]
-	return c, ok
+	var buf [64]byte
+	k := appendIDKey(buf[:0], id)
+	if b.calls != nil {
+		c, ok := b.calls[string(k)]
+		return c, ok
+	}
+	if b.has1 && b.key1 == string(k) {
+		return b.call1, true
+	}
+	return Call{}, false
 }
 
-// indexCalls indexes the body's JSON-RPC requests by id, once, when the body is parsed.
-func (b *Body) indexCalls() {
-	for i := range b.RPC.Messages {
-		m := &b.RPC.Messages[i]
-		if m.Type != RPCRequest {
-			continue
+// indexCall indexes one of the body's JSON-RPC requests (m.Type is RPCRequest) by id, when the
+// body is parsed; name is m.Params.Get("name").Str(). A later request with the same id replaces
+// an earlier one.
+func (b *Body) indexCall(m *RPC, name string) {
+	k := idKey(m.ID)
+	c := Call{Protocol: b.Protocol, Method: m.Method, Name: name}
+	if b.calls == nil {
+		if !b.has1 || b.key1 == k {
+			b.key1, b.call1, b.has1 = k, c, true
+			return
 		}
-		if b.calls == nil {
-			b.calls = make(map[string]Call)
-		}
-		b.calls[idKey(m.ID)] = Call{Protocol: b.Protocol, Method: m.Method, Name: m.Params.Get("name").Str()}
+		b.calls = map[string]Call{b.key1: b.call1}
 	}
+	b.calls[k] = c
 }
 
 // Calls remembers the requests of a session whose responses arrive elsewhere: on the event stream
@@ -97,7 +107,8 @@ func (c *Calls) Record(b *Body) {
 func (c *Calls) LookupCall(id json.RawMessage) (Call, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	call, ok := c.m[idKey(id)]
+	var buf [64]byte
+	call, ok := c.m[string(appendIDKey(buf[:0], id))]
 	return call, ok
 }
 

@@ -5,12 +5,24 @@ import (
 	"unicode/utf8"
 )
 
-// edit is a pending change to one value: a replacement, or the removal of an array element or
-// object member.
+// edit is a pending change to one value: a replacement (the JSON text raw followed by lit, one of
+// them empty), or the removal of an array element or object member.
 type edit struct {
 	raw     []byte
+	lit     string // a number literal as given: kept as it is, so that setting it copies nothing
 	deleted bool
 }
+
+// editAt is an edit and the node it changes.
+type editAt struct {
+	n int32
+	e edit
+}
+
+// maxFewEdits is how many edits a document keeps in a slice, searched in order, before it
+// moves them to a map: most documents are edited in a few places (identifiers swapped, a
+// field redacted), which a slice serves without hashing and with fewer allocations.
+const maxFewEdits = 8
 
 // Replace replaces v with the JSON text raw (which must be one valid JSON value). Values below v
 // can no longer be edited.
@@ -55,7 +67,7 @@ func (v Value) SetNumber(lit string) error {
 	if err := v.editable(); err != nil {
 		return err
 	}
-	v.d.setEdit(v.n, edit{raw: []byte(lit)})
+	v.d.setEdit(v.n, edit{lit: lit})
 	return nil
 }
 
@@ -121,7 +133,7 @@ func (v Value) editable() error {
 	d, n := v.d, v.node().parent
 	for d != nil {
 		for n >= 0 {
-			if _, ok := d.edits[n]; ok {
+			if _, ok := d.editOf(n); ok {
 				return fmt.Errorf("edit %s: inside a value already replaced or deleted", v.Path())
 			}
 			n = d.nodes[n].parent
@@ -132,11 +144,51 @@ func (v Value) editable() error {
 }
 
 func (d *Document) setEdit(n int32, e edit) {
+	d.markDirty(n)
 	if d.edits == nil {
-		d.edits = make(map[int32]edit)
+		for i := range d.few {
+			if d.few[i].n == n {
+				d.few[i].e = e
+				return
+			}
+		}
+		if len(d.few) < maxFewEdits {
+			if d.few == nil {
+				d.few = d.fewBuf[:0]
+			}
+			d.few = append(d.few, editAt{n: n, e: e})
+			return
+		}
+		d.edits = make(map[int32]edit, 2*maxFewEdits)
+		for _, x := range d.few {
+			d.edits[x.n] = x.e
+		}
+		d.few = nil
 	}
 	d.edits[n] = e
-	d.markDirty(n)
+}
+
+// editOf returns the edit of node n, if it has one.
+func (d *Document) editOf(n int32) (edit, bool) {
+	if d.edits != nil {
+		e, ok := d.edits[n]
+		return e, ok
+	}
+	for i := range d.few {
+		if d.few[i].n == n {
+			return d.few[i].e, true
+		}
+	}
+	return edit{}, false
+}
+
+// deleted reports whether node n is deleted (only a dirty node can be).
+func (d *Document) deleted(n int32) bool {
+	if !d.nodes[n].dirty {
+		return false
+	}
+	e, _ := d.editOf(n)
+	return e.deleted
 }
 
 func (d *Document) markDirty(n int32) {
@@ -191,12 +243,12 @@ func (d *Document) Bytes() []byte {
 }
 
 func (d *Document) appendNode(b []byte, n int32) []byte {
-	if e, ok := d.edits[n]; ok && !e.deleted {
-		return append(b, e.raw...)
-	}
 	nd := &d.nodes[n]
-	if !nd.dirty {
+	if !nd.dirty { // an edited node is dirty
 		return append(b, d.src[nd.start:nd.end]...)
+	}
+	if e, ok := d.editOf(n); ok && !e.deleted {
+		return append(append(b, e.raw...), e.lit...)
 	}
 	if inner, ok := d.embedded[n]; ok {
 		return appendJSONString(b, string(inner.Bytes()))
@@ -204,7 +256,7 @@ func (d *Document) appendNode(b []byte, n int32) []byte {
 	kids := d.kids[nd.kidsOff : nd.kidsOff+nd.kidsLen]
 	deletions := false
 	for _, k := range kids {
-		if d.edits[k].deleted {
+		if d.deleted(k) {
 			deletions = true
 			break
 		}
@@ -226,7 +278,7 @@ func (d *Document) appendNode(b []byte, n int32) []byte {
 	b = append(b, open)
 	first := true
 	for _, k := range kids {
-		if d.edits[k].deleted {
+		if d.deleted(k) {
 			continue
 		}
 		if !first {

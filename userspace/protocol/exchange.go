@@ -55,7 +55,8 @@ func ReadBody(r io.Reader, limit int) ([]byte, error) {
 // ProtoHTTP body, scanned as text when its content type is textual.
 func (p Parser) ParseRequest(req Request, h Hints) (*Body, error) {
 	lim := p.Limits.withDefaults()
-	b := &Body{Direction: DirRequest, Target: req.Target, Raw: req.Body, Protocol: ProtoHTTP}
+	a := &bodyAlloc{body: Body{Direction: DirRequest, Target: req.Target, Raw: req.Body, Protocol: ProtoHTTP}}
+	b := &a.body
 	if len(req.Body) > lim.MaxBodyBytes {
 		return nil, fmt.Errorf("request body of %d bytes, limit %d: %w", len(req.Body), lim.MaxBodyBytes, ErrTooLarge)
 	}
@@ -68,7 +69,7 @@ func (p Parser) ParseRequest(req Request, h Hints) (*Body, error) {
 		return b, nil
 	case isMCPStreamOpen(req) && (proto == "" || proto == ProtoMCP):
 		b.Protocol = ProtoMCP
-		b.MCP = mcpTransportOf(req.Header, req.Method, req.Target)
+		b.MCP = a.mcpTransport(req.Header, req.Method, req.Target)
 		(&builder{b: b}).label(h)
 		return b, nil
 	}
@@ -76,8 +77,9 @@ func (p Parser) ParseRequest(req Request, h Hints) (*Body, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse request to %s: %w", path, err)
 	}
+	bb := a.builder()
 	if doc == nil {
-		p.textBody(b, req.Header, h)
+		p.textBody(&bb, req.Header, h)
 		return b, nil
 	}
 	b.Doc = doc
@@ -85,7 +87,6 @@ func (p Parser) ParseRequest(req Request, h Hints) (*Body, error) {
 		proto = detectRequestProtocol(doc.Root(), path, req.Header)
 	}
 	b.Protocol = proto
-	bb := builder{b: b}
 	switch {
 	case proto == ProtoMCP || proto == ProtoJSONRPC || (proto == ProtoA2A && IsJSONRPC(doc.Root())):
 		rpc, err := rpcFromDoc(doc)
@@ -97,7 +98,7 @@ func (p Parser) ParseRequest(req Request, h Hints) (*Body, error) {
 			b.Protocol = detectRPCProtocol(rpc, req.Header)
 		}
 		if b.Protocol == ProtoMCP {
-			b.MCP = mcpTransportOf(req.Header, req.Method, req.Target)
+			b.MCP = a.mcpTransport(req.Header, req.Method, req.Target)
 		}
 		bb.rpcMessages(nil)
 	case proto == ProtoOpenAIChat:
@@ -127,7 +128,8 @@ func (p Parser) ParseResponse(req *Body, resp Response, h Hints) (*Body, error) 
 // name there.
 func (p Parser) ParseResponseWith(req *Body, calls CallLookup, resp Response, h Hints) (*Body, error) {
 	lim := p.Limits.withDefaults()
-	b := &Body{Direction: DirResponse, Raw: resp.Body, Protocol: ProtoHTTP}
+	a := &bodyAlloc{body: Body{Direction: DirResponse, Raw: resp.Body, Protocol: ProtoHTTP}}
+	b := &a.body
 	if req != nil {
 		b.Target = req.Target
 		b.Protocol = req.Protocol
@@ -145,16 +147,16 @@ func (p Parser) ParseResponseWith(req *Body, calls CallLookup, resp Response, h 
 	if err != nil {
 		return nil, fmt.Errorf("parse response from %s: %w", targetPath(b.Target), err)
 	}
+	bb := a.builder()
 	if doc == nil {
-		p.textBody(b, resp.Header, h)
+		p.textBody(&bb, resp.Header, h)
 		return b, nil
 	}
 	b.Doc = doc
 	if req != nil && req.MCP != nil {
-		b.MCP = mcpTransportOf(resp.Header, "", "")
+		b.MCP = a.mcpTransport(resp.Header, "", "")
 		b.MCP.merge(req.MCP)
 	}
-	bb := builder{b: b}
 	root := doc.Root()
 	switch {
 	case b.Protocol == ProtoA2A && isAgentCardPath(targetPath(b.Target)):
@@ -212,9 +214,9 @@ func (p Parser) bodyJSON(body []byte, hdr http.Header) (*Document, error) {
 
 // textBody records a body that is not JSON: one KindBody message, with the text when the content
 // type is textual.
-func (p Parser) textBody(b *Body, hdr http.Header, h Hints) {
+func (p Parser) textBody(bb *builder, hdr http.Header, h Hints) {
+	b := bb.b
 	if len(b.Raw) == 0 {
-		bb := builder{b: b}
 		bb.label(h)
 		return
 	}
@@ -223,7 +225,6 @@ func (p Parser) textBody(b *Body, hdr http.Header, h Hints) {
 	if strings.HasPrefix(mt, "text/") || mt == "application/x-www-form-urlencoded" || mt == "application/xml" || mt == "" {
 		m.Text = string(b.Raw)
 	}
-	bb := builder{b: b}
 	bb.add(m)
 	bb.label(h)
 }
@@ -232,7 +233,7 @@ func (p Parser) textBody(b *Body, hdr http.Header, h Hints) {
 // parameters; "" when none is given. It is what mime.ParseMediaType returns for a valid type,
 // and the same text for an invalid one, without parsing the parameters.
 func MediaType(hdr http.Header) string {
-	ct := hdr.Get("Content-Type")
+	ct := headerValue(hdr["Content-Type"]) // hdr.Get, the name being canonical already
 	if ct == "" {
 		return ""
 	}
@@ -255,16 +256,101 @@ func targetPath(target string) string {
 	return target
 }
 
+// bodyAlloc is a Body allocated with room for what a body of one JSON-RPC message holds (a
+// message, a few identifiers and their paths, the MCP transport view), so that parsing it
+// allocates these together rather than one by one. A body that holds more grows past the room
+// as slices do.
+type bodyAlloc struct {
+	body  Body
+	msgs  [1]Message
+	ids   [4]Identifier
+	steps [12]Step
+	mcp   MCPTransport
+}
+
+// builder returns a builder of the body that draws on the room. Make one per body.
+func (a *bodyAlloc) builder() builder {
+	return builder{b: &a.body, msgs: a.msgs[:0:len(a.msgs)], ids: a.ids[:0:len(a.ids)], steps: a.steps[:0]}
+}
+
+// mcpTransport returns mcpTransportOf(h, method, target), held in the room.
+func (a *bodyAlloc) mcpTransport(h http.Header, method, target string) *MCPTransport {
+	a.mcp = mcpTransportOf(h, method, target)
+	return &a.mcp
+}
+
 // builder collects the messages of one body.
 type builder struct {
 	b *Body
+	// msgs and ids, when not nil, are where the body's Messages and Identifiers start (see
+	// bodyAlloc): empty, with room.
+	msgs []Message
+	ids  []Identifier
+	// steps is where path gives out the paths of the body's messages, identifiers, metadata
+	// and content from: a body's few short paths share an allocation or two.
+	steps []Step
+}
+
+// path returns v.Path(), its steps taken from bb.steps. The path's capacity is its length, so
+// that appending to it (Path.Key and the like copy anyway) never writes over another path.
+func (bb *builder) path(v Value) Path {
+	if v.d == nil {
+		return nil
+	}
+	n := v.pathLen()
+	if n == 0 {
+		return Path{}
+	}
+	if cap(bb.steps)-len(bb.steps) < n {
+		bb.steps = make([]Step, 0, max(n, 16))
+	}
+	l := len(bb.steps)
+	bb.steps = bb.steps[:l+n]
+	p := bb.steps[l : l+n : l+n]
+	v.fillPath(p)
+	return p
+}
+
+// text returns the bytes [start, end) of d's source as a string. A text of at least half the
+// document is sliced from a copy of the whole source, made once (d.str) and shared with the
+// document's other long texts and its Slicers (see NewSlicer); a shorter one is copied, so
+// that no text keeps more than twice its size alive.
+func (bb *builder) text(d *Document, start, end int32) string {
+	if 2*int(end-start) < len(d.src) {
+		return string(d.src[start:end])
+	}
+	if d.str == "" {
+		d.str = string(d.src)
+	}
+	return d.str[start:end]
+}
+
+// rawText returns string(v.Raw()), by way of text.
+func (bb *builder) rawText(v Value) string {
+	if v.d == nil {
+		return ""
+	}
+	n := v.node()
+	return bb.text(v.d, n.start, n.end)
+}
+
+// strText returns v.Str(), by way of text for a string without escapes.
+func (bb *builder) strText(v Value) string {
+	if v.Type() != TypeString || v.node().esc {
+		return v.Str()
+	}
+	n := v.node()
+	return bb.text(v.d, n.start+1, n.end-1)
 }
 
 // add appends m, filling what the body knows.
 func (bb *builder) add(m Message) {
 	m.Protocol, m.Direction = bb.b.Protocol, bb.b.Direction
 	if m.Value.Exists() && m.Path == nil {
-		m.Path = m.Value.Path()
+		m.Path = bb.path(m.Value)
+	}
+	if bb.b.Messages == nil && bb.msgs != nil {
+		bb.b.Messages, bb.msgs = bb.msgs, nil
 	}
 	bb.b.Messages = append(bb.b.Messages, m)
 }
@@ -272,14 +358,19 @@ func (bb *builder) add(m Message) {
 // id records an identifier to pseudonymise.
 func (bb *builder) id(kind string, v Value) {
 	if v.Type() == TypeString || v.Type() == TypeNumber {
-		bb.b.Identifiers = append(bb.b.Identifiers, Identifier{Kind: kind, Path: v.Path()})
+		if bb.b.Identifiers == nil {
+			if bb.b.Identifiers, bb.ids = bb.ids, nil; bb.b.Identifiers == nil {
+				bb.b.Identifiers = make([]Identifier, 0, 4)
+			}
+		}
+		bb.b.Identifiers = append(bb.b.Identifiers, Identifier{Kind: kind, Path: bb.path(v)})
 	}
 }
 
 // meta records a metadata object.
 func (bb *builder) meta(v Value) {
 	if v.Type() == TypeObject {
-		bb.b.Metadata = append(bb.b.Metadata, v.Path())
+		bb.b.Metadata = append(bb.b.Metadata, bb.path(v))
 	}
 }
 

@@ -59,12 +59,19 @@ type Document struct {
 	kids  []int32
 	lim   Limits
 
+	// str is src as a string, once the parser has made it for a long text of a message (see
+	// builder.text); Slicers of the document share it. It is set only while the body is
+	// being parsed.
+	str string
+
 	outer     *Document // set for JSON embedded in a string of outer
 	outerNode int32
 	embedded  map[int32]*Document // string nodes whose text was parsed as JSON
 
-	edits   map[int32]edit
-	changed bool // some node is dirty
+	few     []editAt // the edits, while there are at most maxFewEdits; starts in fewBuf
+	fewBuf  [2]editAt
+	edits   map[int32]edit // the edits, once there are more (few is then nil)
+	changed bool           // some node is dirty
 }
 
 // ParseJSON parses one JSON text strictly (RFC 8259; keys are compared exactly; duplicate keys are
@@ -77,8 +84,11 @@ func ParseJSON(src []byte, lim Limits) (*Document, error) {
 	p := jsonParser{src: src, lim: lim}
 	if n := estimateValues(src, lim.MaxValues); n > 1 {
 		p.nodes = make([]node, 0, n)
-		p.kids = make([]int32, 0, n-1)
-		p.stack = make([]int32, 0, min(n, 64))
+		// kids and the parser's stack share one allocation: the stack takes the tail,
+		// which kids (capped) never grows into.
+		ks := n - 1
+		buf := make([]int32, ks+min(n, 64))
+		p.kids, p.stack = buf[:0:ks], buf[ks:ks]
 	}
 	p.skipSpace()
 	if _, err := p.value(-1, 0, -1, -1, false, 0); err != nil {

@@ -81,10 +81,13 @@ func ParseJSONRPC(body []byte, lim Limits) (*RPCBody, error) {
 
 func rpcFromDoc(doc *Document) (*RPCBody, error) {
 	root := doc.Root()
-	b := &RPCBody{Doc: doc}
 	switch root.Type() {
 	case TypeObject:
-		b.Messages = []RPC{parseRPC(root)}
+		// One message: the body and its message in one allocation.
+		one := &rpcBodyOne{}
+		one.msg[0] = parseRPC(root)
+		one.body = RPCBody{Doc: doc, Messages: one.msg[:]}
+		return &one.body, nil
 	case TypeArray:
 		if root.Len() == 0 {
 			return nil, fmt.Errorf("json-rpc: empty batch: %w", ErrInvalidRequest)
@@ -92,14 +95,19 @@ func rpcFromDoc(doc *Document) (*RPCBody, error) {
 		if root.Len() > doc.lim.MaxBatch {
 			return nil, fmt.Errorf("json-rpc: batch of %d, limit %d: %w", root.Len(), doc.lim.MaxBatch, ErrTooLarge)
 		}
-		b.Batch = true
+		b := &RPCBody{Doc: doc, Batch: true, Messages: make([]RPC, 0, root.Len())}
 		for _, el := range root.Elements() {
 			b.Messages = append(b.Messages, parseRPC(el))
 		}
-	default:
-		return nil, fmt.Errorf("json-rpc: body is a %s, want an object or a batch array: %w", root.Type(), ErrInvalidRequest)
+		return b, nil
 	}
-	return b, nil
+	return nil, fmt.Errorf("json-rpc: body is a %s, want an object or a batch array: %w", root.Type(), ErrInvalidRequest)
+}
+
+// rpcBodyOne is an RPCBody of one message with the array that holds it.
+type rpcBodyOne struct {
+	body RPCBody
+	msg  [1]RPC
 }
 
 // IsJSONRPC reports whether a parsed body looks like JSON-RPC: an object, or an array of objects,
@@ -188,24 +196,49 @@ func parseRPC(v Value) RPC {
 // idKey returns a key under which equal ids compare equal: the decoded text of a string id
 // ("s:..."), a number in canonical form ("n:..."), else the compacted JSON.
 func idKey(id json.RawMessage) string {
+	var buf [64]byte
+	return string(appendIDKey(buf[:0], id))
+}
+
+// appendIDKey appends idKey(id) to b: a map lookup with the result as string(...) allocates
+// nothing.
+func appendIDKey(b []byte, id json.RawMessage) []byte {
 	id = bytes.TrimSpace(id)
 	if len(id) == 0 {
-		return ""
+		return b
 	}
 	switch c := id[0]; {
 	case c == '"':
 		var s string
 		if json.Unmarshal(id, &s) == nil {
-			return "s:" + s
+			return append(append(b, "s:"...), s...)
 		}
 	case c == '-' || (c >= '0' && c <= '9'):
+		if smallInt(id) { // its canonical form is itself: spare the float round trip
+			return append(append(b, "n:"...), id...)
+		}
 		if f, err := strconv.ParseFloat(string(id), 64); err == nil {
-			return "n:" + strconv.FormatFloat(f, 'g', -1, 64)
+			return strconv.AppendFloat(append(b, "n:"...), f, 'g', -1, 64)
 		}
 	}
-	var b bytes.Buffer
-	if json.Compact(&b, id) == nil {
-		return "j:" + b.String()
+	var c bytes.Buffer
+	if json.Compact(&c, id) == nil {
+		return append(append(b, "j:"...), c.Bytes()...)
 	}
-	return "j:" + string(id)
+	return append(append(b, "j:"...), id...)
+}
+
+// smallInt reports whether id is a non-negative integer of at most six digits without leading
+// zeros: one that strconv.FormatFloat(f, 'g', -1, 64) writes back as it is (it turns to an
+// exponent only from 1e6 up).
+func smallInt(id []byte) bool {
+	if len(id) == 0 || len(id) > 6 || (id[0] == '0' && len(id) > 1) {
+		return false
+	}
+	for _, c := range id {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -16,8 +16,9 @@ const (
 	MCPCancelled         = "notifications/cancelled"
 )
 
-// mcpRPC turns one MCP JSON-RPC message into labelled messages.
-func (bb *builder) mcpRPC(m *RPC, call Call, known bool) {
+// mcpRPC turns one MCP JSON-RPC message into labelled messages. name is the message's
+// params.name when named (read once for the body's call index).
+func (bb *builder) mcpRPC(m *RPC, call Call, known bool, name string, named bool) {
 	switch m.Type {
 	case RPCRequest, RPCNotification:
 		bb.meta(m.Params.Get("_meta"))
@@ -31,7 +32,7 @@ func (bb *builder) mcpRPC(m *RPC, call Call, known bool) {
 		case MCPCancelled:
 			bb.id("jsonrpc.id", m.Params.Get("requestId"))
 		}
-		bb.mcpRequest(m)
+		bb.mcpRequest(m, name, named)
 	case RPCResult:
 		bb.meta(m.Result.Get("_meta"))
 		method := ""
@@ -46,27 +47,30 @@ func (bb *builder) mcpRPC(m *RPC, call Call, known bool) {
 	}
 }
 
-func (bb *builder) mcpRequest(m *RPC) {
+func (bb *builder) mcpRequest(m *RPC, name string, named bool) {
 	p := m.Params
+	if !named && (m.Method == MCPToolsCall || m.Method == MCPPromptsGet) {
+		name = p.Get("name").Str()
+	}
 	msg := Message{Kind: KindToolControl, Value: rpcPayload(m), Method: m.Method}
 	switch {
 	case m.Method == MCPToolsCall:
 		msg.Kind = KindToolCall
-		msg.Name = p.Get("name").Str()
+		msg.Name = name
 		msg.Args = p.Get("arguments")
-		msg.Text = string(msg.Args.Raw())
+		msg.Text = bb.rawText(msg.Args)
 	case m.Method == MCPInitialize:
 		bb.meta(p.Get("clientInfo"))
 		msg.Name = p.Get("clientInfo").Get("name").Str()
 	case m.Method == MCPResourcesRead || m.Method == "resources/subscribe" || m.Method == "resources/unsubscribe":
 		msg.URI = p.Get("uri").Str()
 	case m.Method == MCPPromptsGet:
-		msg.Name = p.Get("name").Str()
+		msg.Name = name
 		msg.Args = p.Get("arguments")
 	case m.Method == MCPSamplingCreate:
 		// A server asking the client's model: what it sends is the tool's output.
 		for _, sm := range p.Get("messages").Elements() {
-			msg.Content = append(msg.Content, mcpContentList(sm.Get("content"))...)
+			msg.Content = append(msg.Content, bb.mcpContentList(sm.Get("content"))...)
 		}
 		msg.Text = strings.TrimSpace(p.Get("systemPrompt").Str() + "\n" + joinText(msg.Content))
 	case m.Method == MCPElicitationCreate:
@@ -102,26 +106,26 @@ func (bb *builder) mcpResult(method, name string, r Value) {
 	switch method {
 	case MCPToolsCall:
 		msg.Kind = KindToolResult
-		msg.Content = mcpContentList(r.Get("content"))
+		msg.Content = bb.mcpContentList(r.Get("content"))
 		if sc := r.Get("structuredContent"); sc.Exists() {
-			msg.Content = append(msg.Content, Content{Type: "structured", Path: sc.Path(), Data: sc})
+			msg.Content = append(msg.Content, Content{Type: "structured", Path: bb.path(sc), Data: sc})
 		}
 		msg.IsError = r.Get("isError").Bool()
 	case MCPResourcesRead:
 		msg.Kind = KindToolResult
 		for _, c := range r.Get("contents").Elements() {
-			msg.Content = append(msg.Content, mcpResource(c))
+			msg.Content = append(msg.Content, bb.mcpResource(c))
 		}
 	case MCPPromptsGet:
 		for _, pm := range r.Get("messages").Elements() {
-			msg.Content = append(msg.Content, mcpContentList(pm.Get("content"))...)
+			msg.Content = append(msg.Content, bb.mcpContentList(pm.Get("content"))...)
 		}
 	case MCPToolsList:
 		for _, t := range r.Get("tools").Elements() {
-			msg.Content = append(msg.Content, Content{Type: "tool", Path: t.Path(), Name: t.Get("name").Str(), Text: t.Get("description").Str()})
+			msg.Content = append(msg.Content, Content{Type: "tool", Path: bb.path(t), Name: t.Get("name").Str(), Text: t.Get("description").Str()})
 		}
 	case MCPSamplingCreate:
-		msg.Content = mcpContentList(r.Get("content"))
+		msg.Content = bb.mcpContentList(r.Get("content"))
 		msg.Role = r.Get("role").Str()
 	case MCPInitialize:
 		bb.meta(r.Get("serverInfo"))
@@ -134,27 +138,30 @@ func (bb *builder) mcpResult(method, name string, r Value) {
 }
 
 // mcpContentList reads a content array (or a single content object, as sampling messages carry).
-func mcpContentList(v Value) []Content {
+func (bb *builder) mcpContentList(v Value) []Content {
 	var out []Content
 	switch v.Type() {
 	case TypeArray:
+		if v.Len() > 0 {
+			out = make([]Content, 0, v.Len())
+		}
 		for _, c := range v.Elements() {
-			out = append(out, mcpContent(c))
+			out = append(out, bb.mcpContent(c))
 		}
 	case TypeObject:
-		out = append(out, mcpContent(v))
+		out = append(out, bb.mcpContent(v))
 	}
 	return out
 }
 
 // mcpContent reads one content item: text, image, audio, resource (embedded) or resource_link.
-func mcpContent(v Value) Content {
-	c := Content{Type: v.Get("type").Str(), Path: v.Path(), MIMEType: v.Get("mimeType").Str()}
+func (bb *builder) mcpContent(v Value) Content {
+	c := Content{Type: v.Get("type").Str(), Path: bb.path(v), MIMEType: v.Get("mimeType").Str()}
 	switch c.Type {
 	case "text":
-		c.Text = v.Get("text").Str()
+		c.Text = bb.strText(v.Get("text"))
 	case "resource":
-		r := mcpResource(v.Get("resource"))
+		r := bb.mcpResource(v.Get("resource"))
 		c.URI, c.Text, c.Name = r.URI, r.Text, r.Name
 		if c.MIMEType == "" {
 			c.MIMEType = r.MIMEType
@@ -169,7 +176,7 @@ func mcpContent(v Value) Content {
 }
 
 // mcpResource reads resource contents: {uri, mimeType, text | blob}.
-func mcpResource(v Value) Content {
-	return Content{Type: "resource", Path: v.Path(), URI: v.Get("uri").Str(), Name: v.Get("name").Str(),
+func (bb *builder) mcpResource(v Value) Content {
+	return Content{Type: "resource", Path: bb.path(v), URI: v.Get("uri").Str(), Name: v.Get("name").Str(),
 		MIMEType: v.Get("mimeType").Str(), Text: v.Get("text").Str()}
 }

@@ -52,14 +52,17 @@ func isStatelessVersion(v string) bool {
 	return len(v) == len(MCPStatelessVersion) && v[4] == '-' && v[7] == '-' && v >= MCPStatelessVersion
 }
 
-func mcpTransportOf(h http.Header, method, target string) *MCPTransport {
-	t := &MCPTransport{
-		SessionID:       h.Get(HeaderMCPSessionID),
-		ProtocolVersion: h.Get(HeaderMCPProtocolVersion),
+func mcpTransportOf(h http.Header, method, target string) MCPTransport {
+	// The header names are in canonical form: indexing h is what h.Get and h.Values do, without
+	// canonicalising the names again.
+	t := MCPTransport{
+		SessionID:       headerValue(h[HeaderMCPSessionID]),
+		ProtocolVersion: headerValue(h[HeaderMCPProtocolVersion]),
 		Transport:       MCPStreamableHTTP,
 	}
-	t.RepeatedHeader = len(h.Values(HeaderMCPMethod)) > 1 || len(h.Values(HeaderMCPName)) > 1
-	if v := h.Values(HeaderMCPMethod); len(v) > 0 {
+	methods, names := h[HeaderMCPMethod], h[HeaderMCPName]
+	t.RepeatedHeader = len(methods) > 1 || len(names) > 1
+	if v := methods; len(v) > 0 {
 		t.HasHeaderMethod = true
 		if m, err := DecodeMCPHeaderValue(v[0]); err == nil {
 			t.HeaderMethod = m
@@ -67,7 +70,7 @@ func mcpTransportOf(h http.Header, method, target string) *MCPTransport {
 			t.HeaderMethod = v[0] // compared literally: it will not match the body's method
 		}
 	}
-	if v := h.Values(HeaderMCPName); len(v) > 0 {
+	if v := names; len(v) > 0 {
 		t.HasHeaderName = true
 		t.HeaderName, t.NameDecodeErr = DecodeMCPHeaderValue(v[0])
 	}
@@ -153,6 +156,9 @@ func CheckMCPHeaders(h http.Header, b *Body) error {
 		return mismatch(HeaderMCPMethod, t.HeaderMethod, m.Method, fmt.Sprintf("header says %q, body says %q", t.HeaderMethod, m.Method))
 	case !t.HasHeaderMethod && stateless && m.Type == RPCRequest:
 		return mismatch(HeaderMCPMethod, "", m.Method, "missing")
+	}
+	if !t.HasHeaderName && !stateless {
+		return nil // nothing below applies: the body's name need not be read
 	}
 	name, has, required := mcpNameOf(m)
 	switch {
@@ -247,4 +253,12 @@ func LegacyEndpoint(ev Event) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(ev.Data), true
+}
+
+// headerValue is http.Header.Get of the values of one header.
+func headerValue(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
 }

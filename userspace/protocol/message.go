@@ -168,7 +168,12 @@ type Body struct {
 	Identifiers []Identifier
 	Metadata    []Path
 
-	calls map[string]Call // the body's JSON-RPC requests by id key, for LookupCall
+	// The body's JSON-RPC requests by id key, for LookupCall: the first in call1 (key1 its
+	// key; has1 set), all of them in calls once there are two keys.
+	calls map[string]Call
+	key1  string
+	call1 Call
+	has1  bool
 }
 
 // MessagesAt returns the messages whose value holds the value at p, deepest first: the messages

@@ -1,11 +1,18 @@
 package protocol
 
 // rpcMessages turns each JSON-RPC message of the body into labelled messages of its protocol.
-// calls finds the requests that responses answer (nil: unknown).
-func (bb *builder) rpcMessages(calls CallLookup) {
-	bb.b.indexCalls()
+// calls find the requests that responses answer, tried in turn (nil: unknown). They are a
+// lookups, not a CallLookup, so that the caller's list needs no allocation.
+func (bb *builder) rpcMessages(calls lookups) {
 	for i := range bb.b.RPC.Messages {
 		m := &bb.b.RPC.Messages[i]
+		// The requests are indexed as they come: building the messages of this body
+		// looks calls up only in other bodies (calls), never in this one.
+		name, named := "", false
+		if m.Type == RPCRequest {
+			name, named = m.Params.Get("name").Str(), true
+			bb.b.indexCall(m, name)
+		}
 		if m.ID != nil {
 			bb.id("jsonrpc.id", m.Value.Get("id"))
 		}
@@ -17,7 +24,7 @@ func (bb *builder) rpcMessages(calls CallLookup) {
 		start := len(bb.b.Messages)
 		switch bb.b.Protocol {
 		case ProtoMCP:
-			bb.mcpRPC(m, call, known)
+			bb.mcpRPC(m, call, known, name, named)
 		case ProtoA2A:
 			bb.a2aRPC(m, call, known)
 		default:

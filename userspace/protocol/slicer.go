@@ -9,10 +9,15 @@ type Slicer struct {
 	base int32
 }
 
-// NewSlicer returns the Slicer of v and the values below it.
+// NewSlicer returns the Slicer of v and the values below it. When the parser already holds a
+// copy of v's document as a string (it makes one for a body's long texts), the Slicer shares it
+// and allocates nothing.
 func NewSlicer(v Value) Slicer {
 	if v.d == nil {
 		return Slicer{}
+	}
+	if v.d.str != "" { // the parser copied the document already: share its copy
+		return Slicer{d: v.d, s: v.d.str}
 	}
 	return Slicer{d: v.d, s: string(v.Raw()), base: v.node().start}
 }

@@ -44,7 +44,8 @@ func (p Parser) NewStreamParser(req *Body, respHeader http.Header, h Hints) *Str
 			s.proto = req.Protocol
 		}
 		if req.MCP != nil {
-			s.mcp = mcpTransportOf(respHeader, "", "")
+			t := mcpTransportOf(respHeader, "", "")
+			s.mcp = &t
 			s.mcp.merge(req.MCP)
 		}
 	}
@@ -84,12 +85,13 @@ func (s *StreamParser) Parse(ev Event) (*Body, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream event %q: %w", ev.Type, err)
 	}
-	b := &Body{Direction: DirResponse, Target: s.target, Doc: doc, Raw: doc.Source(), MCP: s.mcp, Protocol: s.proto}
+	a := &bodyAlloc{body: Body{Direction: DirResponse, Target: s.target, Doc: doc, Raw: doc.Source(), MCP: s.mcp, Protocol: s.proto}}
+	b := &a.body
 	root := doc.Root()
 	if !knownStreamProtocol(b.Protocol) {
 		b.Protocol = detectEventProtocol(root)
 	}
-	bb := builder{b: b}
+	bb := a.builder()
 	switch b.Protocol {
 	case ProtoMCP, ProtoA2A, ProtoJSONRPC:
 		rpc, err := rpcFromDoc(doc)

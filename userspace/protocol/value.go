@@ -48,6 +48,62 @@ func (v Value) Str() string {
 	if n.esc {
 		return decodeJSONString(raw)
 	}
+	return commonValue(raw)
+}
+
+// commonValue returns raw as a string: one of the string values the protocols use everywhere
+// (the JSON-RPC version, MCP and A2A methods, content types, roles) without allocating, any
+// other copied.
+func commonValue(raw []byte) string {
+	if len(raw) > len("notifications/initialized") { // the longest below
+		return string(raw)
+	}
+	switch string(raw) {
+	case "2.0":
+		return "2.0"
+	case MCPInitialize:
+		return MCPInitialize
+	case MCPToolsList:
+		return MCPToolsList
+	case MCPToolsCall:
+		return MCPToolsCall
+	case MCPResourcesRead:
+		return MCPResourcesRead
+	case MCPPromptsGet:
+		return MCPPromptsGet
+	case MCPLogMessage:
+		return MCPLogMessage
+	case MCPProgress:
+		return MCPProgress
+	case MCPCancelled:
+		return MCPCancelled
+	case "notifications/initialized":
+		return "notifications/initialized"
+	case "message/send":
+		return "message/send"
+	case "message/stream":
+		return "message/stream"
+	case "tasks/get":
+		return "tasks/get"
+	case "text":
+		return "text"
+	case "image":
+		return "image"
+	case "resource":
+		return "resource"
+	case "resource_link":
+		return "resource_link"
+	case "task":
+		return "task"
+	case "message":
+		return "message"
+	case "user":
+		return "user"
+	case "assistant":
+		return "assistant"
+	case "agent":
+		return "agent"
+	}
 	return string(raw)
 }
 
@@ -261,6 +317,13 @@ func (v Value) Path() Path {
 	if v.d == nil {
 		return nil
 	}
+	p := make(Path, v.pathLen())
+	v.fillPath(p)
+	return p
+}
+
+// pathLen returns the number of steps of v's path (v exists).
+func (v Value) pathLen() int {
 	depth := 0
 	for d, n := v.d, v.n; ; {
 		for n >= 0 && d.nodes[n].parent >= 0 {
@@ -273,8 +336,12 @@ func (v Value) Path() Path {
 		depth++
 		d, n = d.outer, d.outerNode
 	}
-	p := make(Path, depth)
-	i := depth
+	return depth
+}
+
+// fillPath writes v's path into p, which holds v.pathLen() steps.
+func (v Value) fillPath(p Path) {
+	i := len(p)
 	d, n := v.d, v.n
 	for {
 		for n >= 0 {
@@ -297,7 +364,6 @@ func (v Value) Path() Path {
 		p[i] = Step{Decode: true}
 		d, n = d.outer, d.outerNode
 	}
-	return p
 }
 
 // Decoded returns the root of the JSON text held by string v, parsing it on first use (see

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"encoding/json"
+	"math/big"
 	"net/http"
 	"reflect"
 	"testing"
@@ -57,12 +58,39 @@ func FuzzIdentifierSwapIsItsOwnInverse(f *testing.F) {
 			t.Fatal(err)
 		}
 		back := newLazyTree(b2.Doc.Root(), second.swapped).get()
-		if !reflect.DeepEqual(orig, back) || !reflect.DeepEqual(orig, toAny(reparse(t, b2.Doc.Bytes()).Doc.Root())) {
+		// Numbers come back as the same number, not always in the same spelling: ids that are one
+		// number (1 and 1.0, say) share a pseudonym, and an answer to it is given the first.
+		want := sameNumbers(orig)
+		if !reflect.DeepEqual(want, sameNumbers(back)) || !reflect.DeepEqual(want, sameNumbers(toAny(reparse(t, b2.Doc.Bytes()).Doc.Root()))) {
 			a, _ := json.Marshal(orig)
 			z, _ := json.Marshal(back)
 			t.Fatalf("swapped twice:\n got %s\nwant %s", z, a)
 		}
 	})
+}
+
+// sameNumbers returns v with every number in one spelling (an exact fraction), so that JSON
+// values compare as numbers.
+func sameNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = sameNumbers(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = sameNumbers(e)
+		}
+		return out
+	case json.Number:
+		if r, ok := new(big.Rat).SetString(string(x)); ok {
+			return "number " + r.RatString()
+		}
+	}
+	return v
 }
 
 // reparse parses a body the swap wrote, as the receiver would.
