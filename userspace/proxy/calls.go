@@ -17,12 +17,12 @@ import (
 type callTable struct {
 	mu    sync.Mutex
 	max   int
-	calls map[string]protocol.Call
-	order []string
+	calls map[idKeyForm]protocol.Call
+	order []idKeyForm
 }
 
 func newCallTable(max int) *callTable {
-	return &callTable{max: max, calls: map[string]protocol.Call{}}
+	return &callTable{max: max, calls: map[idKeyForm]protocol.Call{}}
 }
 
 // add remembers call under id (a string or json.Number, as the body carries it).
@@ -75,44 +75,66 @@ func (t *callTable) LookupCall(raw json.RawMessage) (protocol.Call, bool) {
 
 // rawIDKey is idKey of an id as sent: a string without escapes and a number are read in place,
 // anything else is decoded.
-func rawIDKey(raw json.RawMessage) (string, bool) {
+func rawIDKey(raw json.RawMessage) (idKeyForm, bool) {
 	raw = bytes.TrimSpace(raw)
 	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 && bytes.IndexByte(raw[1:n-1], '"') < 0 {
-		return "s:" + string(raw[1:n-1]), true
+		return idKeyForm{tag: idKeyString, s: string(raw[1 : n-1])}, true
 	}
 	if i, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-		return intKey(i), true
+		return idKeyForm{tag: idKeyInt, i: i}, true
 	}
 	var id any
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	if d.Decode(&id) != nil {
-		return "", false
+		return idKeyForm{}, false
 	}
 	return idKey(id)
 }
 
-// intKey is the key of an integer id, made in one allocation.
-func intKey(i int64) string {
-	var b [24]byte
-	return string(strconv.AppendInt(append(b[:0], "n:"...), i, 10))
+// idKeyForm is the form ids are compared in, made without allocating for a string or an
+// integer: equal strings, and numbers equal as numbers, have the same form. It stands for a
+// text, "s:" and the string or "n:" and the number (an integer in plain decimal, another number
+// as strconv.FormatFloat(f, 'g', -1, 64) writes it), and two forms are equal exactly when their
+// texts are: a number whose text reads as an integer has the integer's form, any other keeps its
+// text.
+type idKeyForm struct {
+	tag idKeyTag
+	i   int64  // idKeyInt
+	s   string // idKeyString: the string; idKeyNumber: the number's text
 }
+
+type idKeyTag uint8
+
+const (
+	idKeyString idKeyTag = iota + 1
+	idKeyInt
+	idKeyNumber
+)
 
 // idKey is the form ids are compared in: equal strings, and numbers equal as numbers, have
 // the same key.
-func idKey(id any) (string, bool) {
+func idKey(id any) (idKeyForm, bool) {
 	switch x := id.(type) {
 	case string:
-		return "s:" + x, true
+		return idKeyForm{tag: idKeyString, s: x}, true
 	case json.Number:
 		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return intKey(i), true
+			return idKeyForm{tag: idKeyInt, i: i}, true
 		}
 		f, err := x.Float64()
 		if err != nil {
-			return "", false
+			return idKeyForm{}, false
 		}
-		return "n:" + strconv.FormatFloat(f, 'g', -1, 64), true
+		var b [32]byte
+		text := strconv.AppendFloat(b[:0], f, 'g', -1, 64)
+		// The text of an integer-valued float may be plain decimal ("1000" for 1e3): it is
+		// that integer's text, and so its key. "-0" reads as 0 but is not 0's text.
+		var c [24]byte
+		if i, err := strconv.ParseInt(string(text), 10, 64); err == nil && string(strconv.AppendInt(c[:0], i, 10)) == string(text) {
+			return idKeyForm{tag: idKeyInt, i: i}, true
+		}
+		return idKeyForm{tag: idKeyNumber, s: string(text)}, true
 	}
-	return "", false
+	return idKeyForm{}, false
 }

@@ -65,7 +65,8 @@ func (t *flowTable) get(agent, destination string) (*flowState, error) {
 		if err != nil {
 			return nil, fmt.Errorf("flow %s -> %s: %w", agent, destination, err)
 		}
-		f = &flowState{pseudo: pseudonyms{cur: p}, calls: newCallTable(flowMaxCalls)}
+		f = &flowState{calls: newCallTable(flowMaxCalls)}
+		f.pseudo.gen.Store(&generations{cur: p})
 		t.flows[k] = f
 	}
 	f.lastUsed.Store(now.UnixNano())
@@ -77,16 +78,19 @@ func (t *flowTable) get(agent, destination string) (*flowState, error) {
 // long-lived flow never runs out and its table stays bounded. Identifiers hidden again after a
 // rotation get new pseudonyms.
 type pseudonyms struct {
-	mu        sync.Mutex
+	gen atomic.Pointer[generations] // set when the flow is made, never nil after
+}
+
+// generations is one state of a flow's pseudonyms; a rotation replaces it whole, so a reader
+// sees a current generation and the one before it, never a mix of two rotations.
+type generations struct {
 	cur, prev *scrub.Pseudonymizer
 }
 
 // hide returns the pseudonym of id.
 func (p *pseudonyms) hide(kind scrub.Kind, id any) (any, error) {
-	p.mu.Lock()
-	cur := p.cur
-	p.mu.Unlock()
-	out, err := cur.Pseudonym(kind, id)
+	g := p.gen.Load()
+	out, err := g.cur.Pseudonym(kind, id)
 	if !errors.Is(err, scrub.ErrFull) {
 		return out, err
 	}
@@ -94,36 +98,31 @@ func (p *pseudonyms) hide(kind scrub.Kind, id any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	if p.cur == cur {
-		p.prev, p.cur = cur, fresh
+	if !p.gen.CompareAndSwap(g, &generations{cur: fresh, prev: g.cur}) {
+		// Another exchange rotated first: use its fresh generation.
+		g = p.gen.Load()
+		return g.cur.Pseudonym(kind, id)
 	}
-	cur = p.cur
-	p.mu.Unlock()
-	return cur.Pseudonym(kind, id)
+	return fresh.Pseudonym(kind, id)
 }
 
 // reveal returns the identifier a pseudonym of this flow stands for.
 func (p *pseudonyms) reveal(kind scrub.Kind, pseudonym any) (any, bool) {
-	p.mu.Lock()
-	cur, prev := p.cur, p.prev
-	p.mu.Unlock()
-	if v, ok := cur.Reveal(kind, pseudonym); ok {
+	g := p.gen.Load()
+	if v, ok := g.cur.Reveal(kind, pseudonym); ok {
 		return v, true
 	}
-	if prev != nil {
-		return prev.Reveal(kind, pseudonym)
+	if g.prev != nil {
+		return g.prev.Reveal(kind, pseudonym)
 	}
 	return nil, false
 }
 
 // forget drops a pseudonym whose exchange is over.
 func (p *pseudonyms) forget(kind scrub.Kind, pseudonym any) {
-	p.mu.Lock()
-	cur, prev := p.cur, p.prev
-	p.mu.Unlock()
-	cur.Forget(kind, pseudonym)
-	if prev != nil {
-		prev.Forget(kind, pseudonym)
+	g := p.gen.Load()
+	g.cur.Forget(kind, pseudonym)
+	if g.prev != nil {
+		g.prev.Forget(kind, pseudonym)
 	}
 }

@@ -72,15 +72,15 @@ type Pseudonymizer struct {
 	macs sync.Pool // of *macState: HMAC-SHA256 under key, reused (keying one costs two blocks)
 }
 
-// tableKey is a pseudonym in canonical form ("s:" or "n:" and its text), with its kind.
+// tableKey is a pseudonym in the form identifiers are compared in, with its kind.
 type tableKey struct {
-	kind  Kind
-	canon string
+	kind Kind
+	form idForm
 }
 
 type entry struct {
 	original any
-	canon    string // the original's canonical form
+	form     idForm // the original's
 }
 
 // NewPseudonymizer returns a Pseudonymizer with a fresh random key that holds at most
@@ -106,52 +106,53 @@ func (p *Pseudonymizer) Pseudonym(kind Kind, id any) (any, error) {
 	if id == nil {
 		return nil, nil
 	}
-	canon, ok := canonical(id)
+	form, ok := formOf(id)
 	if !ok {
 		return nil, fmt.Errorf("pseudonym for %s of type %T: %w", kind, id, ErrUnsupportedID)
 	}
-	mac := p.mac(kind, canon)
-	pseudo := disguise(id, mac)
-	pc, _ := canonical(pseudo)
-	k := tableKey{kind: kind, canon: pc}
+	pseudo, pform := disguise(id, p.mac(kind, form))
+	k := tableKey{kind: kind, form: pform}
 
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if e, seen := p.reveals[k]; seen {
-		if e.canon != canon {
-			return nil, fmt.Errorf("pseudonym for %s: %w", kind, ErrCollision)
-		}
-		return pseudo, nil
+	e, seen := p.reveals[k]
+	full := !seen && len(p.reveals) >= p.limit
+	if !seen && !full {
+		p.reveals[k] = entry{original: id, form: form}
 	}
-	if len(p.reveals) >= p.limit {
+	p.mu.Unlock()
+	switch {
+	case seen && e.form != form:
+		return nil, fmt.Errorf("pseudonym for %s: %w", kind, ErrCollision)
+	case full:
 		return nil, fmt.Errorf("pseudonym for %s: %w (%d entries)", kind, ErrFull, p.limit)
 	}
-	p.reveals[k] = entry{original: id, canon: canon}
 	return pseudo, nil
 }
 
 // Reveal returns the identifier a pseudonym stands for, exactly as it was given to Pseudonym
 // (same Go type and value). ok is false for a value that is not a pseudonym of this flow.
 func (p *Pseudonymizer) Reveal(kind Kind, pseudonym any) (any, bool) {
-	canon, ok := canonical(pseudonym)
+	form, ok := formOf(pseudonym)
 	if !ok {
 		return nil, false
 	}
+	k := tableKey{kind: kind, form: form}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	e, ok := p.reveals[tableKey{kind: kind, canon: canon}]
+	e, ok := p.reveals[k]
+	p.mu.Unlock()
 	return e.original, ok
 }
 
 // Forget drops a pseudonym from the table, once its exchange is over.
 func (p *Pseudonymizer) Forget(kind Kind, pseudonym any) {
-	canon, ok := canonical(pseudonym)
+	form, ok := formOf(pseudonym)
 	if !ok {
 		return
 	}
+	k := tableKey{kind: kind, form: form}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.reveals, tableKey{kind: kind, canon: canon})
+	delete(p.reveals, k)
+	p.mu.Unlock()
 }
 
 // Len returns the number of pseudonyms held.
@@ -169,15 +170,15 @@ type macState struct {
 	sum [sha256.Size]byte
 }
 
-// mac is HMAC-SHA256(key, kind || 0 || canonical identifier).
-func (p *Pseudonymizer) mac(kind Kind, canon string) [sha256.Size]byte {
+// mac is HMAC-SHA256(key, kind || 0 || canonical text of the identifier).
+func (p *Pseudonymizer) mac(kind Kind, form idForm) [sha256.Size]byte {
 	st, _ := p.macs.Get().(*macState)
 	if st == nil {
 		st = &macState{h: hmac.New(sha256.New, p.key[:])}
 	} else {
 		st.h.Reset()
 	}
-	st.msg = append(append(append(st.msg[:0], kind...), 0), canon...)
+	st.msg = form.appendCanonical(append(append(st.msg[:0], kind...), 0))
 	st.h.Write(st.msg)
 	out := [sha256.Size]byte(st.h.Sum(st.sum[:0]))
 	if cap(st.msg) <= 1024 {
@@ -186,53 +187,93 @@ func (p *Pseudonymizer) mac(kind Kind, canon string) [sha256.Size]byte {
 	return out
 }
 
-// canonical returns the form identifiers are compared in: "s:" and the string, or "n:" and
-// the number (integers in plain decimal, others in their shortest form), so that 7, 7.0,
-// json.Number("7") and json.Number("7e0") are one identifier, as they are in JSON.
-func canonical(v any) (string, bool) {
+// idForm is an identifier in the form identifiers are compared in, made without allocating: a
+// string, or a number (integers as themselves, so that 7, 7.0, json.Number("7") and
+// json.Number("7e0") are one identifier, as they are in JSON). Two identifiers have equal forms
+// exactly when their canonical texts (appendCanonical) are equal.
+type idForm struct {
+	tag  formTag
+	bits uint64 // formInt: the int64; formUint: the uint64 (above MaxInt64); formFloat: the float64
+	s    string // formString: the string
+}
+
+type formTag uint8
+
+const (
+	formString formTag = iota + 1
+	formInt            // an integer that fits an int64
+	formUint           // an integer above MaxInt64, given as a uint64
+	formFloat          // any other number: not an integer, beyond ±2^63, infinite or NaN
+)
+
+// formOf returns the form of an identifier: a string, or a number of one of the types JSON
+// decoders produce.
+func formOf(v any) (idForm, bool) {
 	switch x := v.(type) {
 	case string:
-		return "s:" + x, true
+		return idForm{tag: formString, s: x}, true
 	case json.Number:
 		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return canonicalInt(i), true
+			return intForm(i), true
 		}
 		f, err := x.Float64()
 		if err != nil {
-			return "", false
+			return idForm{}, false
 		}
-		return canonicalFloat(f), true
+		return floatForm(f), true
 	case float64:
-		return canonicalFloat(x), true
+		return floatForm(x), true
 	case int:
-		return canonicalInt(int64(x)), true
+		return intForm(int64(x)), true
 	case int64:
-		return canonicalInt(x), true
+		return intForm(x), true
 	case uint64:
-		var b [24]byte
-		return string(strconv.AppendUint(append(b[:0], "n:"...), x, 10)), true
+		if x <= math.MaxInt64 {
+			return intForm(int64(x)), true
+		}
+		return idForm{tag: formUint, bits: x}, true
 	}
-	return "", false
+	return idForm{}, false
 }
 
-// canonicalInt is the canonical form of an integer, made in one allocation.
-func canonicalInt(i int64) string {
-	var b [24]byte
-	return string(strconv.AppendInt(append(b[:0], "n:"...), i, 10))
-}
+func intForm(i int64) idForm { return idForm{tag: formInt, bits: uint64(i)} }
 
-func canonicalFloat(f float64) string {
+// floatForm is the form of a float: an integer when it is one that fits an int64 (-0 is 0),
+// else the float itself. Its shortest text is the same for equal floats and differs for others,
+// and it is never plain decimal (it holds a '.', an exponent, "Inf" or "NaN"), so it is never
+// an integer's text; all NaNs have one text, so one form.
+func floatForm(f float64) idForm {
 	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
-		return canonicalInt(int64(f))
+		return intForm(int64(f))
 	}
-	return "n:" + strconv.FormatFloat(f, 'g', -1, 64)
+	if f != f {
+		f = math.NaN()
+	}
+	return idForm{tag: formFloat, bits: math.Float64bits(f)}
+}
+
+// appendCanonical appends the canonical text of the identifier, what its MAC is computed over:
+// "s:" and the string, or "n:" and the number (integers in plain decimal, others in their
+// shortest form).
+func (f idForm) appendCanonical(b []byte) []byte {
+	switch f.tag {
+	case formString:
+		return append(append(b, "s:"...), f.s...)
+	case formInt:
+		return strconv.AppendInt(append(b, "n:"...), int64(f.bits), 10)
+	case formUint:
+		return strconv.AppendUint(append(b, "n:"...), f.bits, 10)
+	case formFloat:
+		return strconv.AppendFloat(append(b, "n:"...), math.Float64frombits(f.bits), 'g', -1, 64)
+	}
+	return b
 }
 
 // maxSafeInteger is 2^53-1, the largest integer every JSON implementation reads exactly.
 const maxSafeInteger = 1<<53 - 1
 
-// disguise returns the pseudonym made from mac, of the same type as id.
-func disguise(id any, mac [sha256.Size]byte) any {
+// disguise returns the pseudonym made from mac, of the same type as id, and its form.
+func disguise(id any, mac [sha256.Size]byte) (any, idForm) {
 	n := binary.BigEndian.Uint64(mac[:8]) & maxSafeInteger
 	if n == 0 {
 		n = 1
@@ -244,22 +285,26 @@ func disguise(id any, mac [sha256.Size]byte) any {
 		// its last digit by one, which no Luhn-valid number survives.
 		n ^= 1
 	}
+	form := intForm(int64(n))
 	switch x := id.(type) {
 	case string:
+		var s string
 		if isUUID(x) {
-			return uuidFrom(mac)
+			s = uuidFrom(mac)
+		} else {
+			s = stringPseudonym(mac)
 		}
-		return stringPseudonym(mac)
+		return s, idForm{tag: formString, s: s}
 	case json.Number:
-		return json.Number(strconv.FormatUint(n, 10))
+		return json.Number(strconv.FormatUint(n, 10)), form
 	case int:
-		return int(n)
+		return int(n), form
 	case int64:
-		return int64(n)
+		return int64(n), form
 	case uint64:
-		return n
+		return n, form
 	}
-	return float64(n)
+	return float64(n), form
 }
 
 // stringPseudonym is "mw-" and bytes 8 to 22 of mac in lower-case base32 (15 bytes, so 24
@@ -303,8 +348,17 @@ func uuidFrom(mac [sha256.Size]byte) string {
 	copy(b[:], mac[16:32])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	var u [36]byte
+	hex.Encode(u[0:8], b[0:4])
+	u[8] = '-'
+	hex.Encode(u[9:13], b[4:6])
+	u[13] = '-'
+	hex.Encode(u[14:18], b[6:8])
+	u[18] = '-'
+	hex.Encode(u[19:23], b[8:10])
+	u[23] = '-'
+	hex.Encode(u[24:36], b[10:16])
+	return string(u[:])
 }
 
 // HideField replaces obj[key], when present and not null, by its pseudonym of the given kind.
