@@ -74,42 +74,8 @@ func (v Value) SetNumber(lit string) error {
 // ValidNumber reports whether s is exactly one JSON number literal (RFC 8259), without
 // surrounding space.
 func ValidNumber(s string) bool {
-	if s == "" || !(s[0] == '-' || '0' <= s[0] && s[0] <= '9') {
-		return false
-	}
-	i := 0
-	if s[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		j := i
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-		}
-		return i - j
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case digits() == 0:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(s)
+	end, bad := scanNumber(s, 0)
+	return bad == "" && end == len(s)
 }
 
 // Delete removes v from the array or object that holds it. The root cannot be deleted; neither

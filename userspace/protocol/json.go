@@ -207,42 +207,51 @@ func (p *jsonParser) literal(lit string) error {
 }
 
 func (p *jsonParser) number() error {
-	s := p.src
-	if s[p.i] == '-' {
-		p.i++
-	}
-	switch {
-	case p.i < len(s) && s[p.i] == '0':
-		p.i++
-	case p.i < len(s) && s[p.i] >= '1' && s[p.i] <= '9':
-		for p.i < len(s) && s[p.i] >= '0' && s[p.i] <= '9' {
-			p.i++
-		}
-	default:
-		return p.errf("invalid number")
-	}
-	if p.i < len(s) && s[p.i] == '.' {
-		p.i++
-		if p.i >= len(s) || s[p.i] < '0' || s[p.i] > '9' {
-			return p.errf("invalid number: no digit after '.'")
-		}
-		for p.i < len(s) && s[p.i] >= '0' && s[p.i] <= '9' {
-			p.i++
-		}
-	}
-	if p.i < len(s) && (s[p.i] == 'e' || s[p.i] == 'E') {
-		p.i++
-		if p.i < len(s) && (s[p.i] == '+' || s[p.i] == '-') {
-			p.i++
-		}
-		if p.i >= len(s) || s[p.i] < '0' || s[p.i] > '9' {
-			return p.errf("invalid number: no digit in exponent")
-		}
-		for p.i < len(s) && s[p.i] >= '0' && s[p.i] <= '9' {
-			p.i++
-		}
+	end, bad := scanNumber(p.src, p.i)
+	p.i = end
+	if bad != "" {
+		return p.errf("%s", bad)
 	}
 	return nil
+}
+
+// scanNumber scans the JSON number (RFC 8259) that starts at s[i] and returns the index just
+// past it, or where it went wrong and why.
+func scanNumber[T string | []byte](s T, i int) (end int, bad string) {
+	digits := func() int {
+		j := i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && '1' <= s[i] && s[i] <= '9':
+		digits()
+	default:
+		return i, "invalid number"
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return i, "invalid number: no digit after '.'"
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return i, "invalid number: no digit in exponent"
+		}
+	}
+	return i, ""
 }
 
 // str scans a string token starting at its opening quote; it reports whether the token needs

@@ -141,3 +141,19 @@ func TestPathTextFormRoundTrips(t *testing.T) {
 		t.Errorf("built path = %q", got)
 	}
 }
+
+// ValidNumber accepts exactly the number literals the parser accepts as a whole document, and
+// no surrounding space.
+func TestValidNumberAgreesWithTheParser(t *testing.T) {
+	for _, s := range []string{"0", "-0", "7", "-12", "1.5", "1e9", "-0.0E+1", "2E-3", "", "-", "01", "1.", ".5", "1e", "1e+", "+1", "0x1", "1.2.3", "--1", "NaN"} {
+		_, err := protocol.ParseJSON([]byte(s), protocol.Limits{})
+		if got, want := protocol.ValidNumber(s), err == nil; got != want {
+			t.Errorf("ValidNumber(%q) = %v, the parser says %v (%v)", s, got, want, err)
+		}
+	}
+	for _, s := range []string{" 1", "1 ", "1\n"} {
+		if protocol.ValidNumber(s) {
+			t.Errorf("ValidNumber(%q) = true, want false (surrounding space)", s)
+		}
+	}
+}
