@@ -63,6 +63,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzEnforcedRequest$$' -fuzztime 30s ./userspace/proxy
 	$(GO) test -run '^$$' -fuzz '^FuzzEnforcedResponse$$' -fuzztime 30s ./userspace/proxy
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentifierSwapIsItsOwnInverse$$' -fuzztime 30s ./userspace/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzIDKeysCompareAsTheirTexts$$' -fuzztime 30s ./userspace/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzQuietNeverMissesAFinding$$' -fuzztime 30s ./userspace/classify
+	$(GO) test -run '^$$' -fuzz '^FuzzQuietAtNeverMissesAChange$$' -fuzztime 30s ./userspace/scrub
+	$(GO) test -run '^$$' -fuzz '^FuzzIdentifierFormMatchesCanonical$$' -fuzztime 30s ./userspace/scrub
 
 clean:
 	rm -rf bin
