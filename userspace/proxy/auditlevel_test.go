@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -15,8 +14,6 @@ import (
 	"time"
 
 	"github.com/meshwarden/meshwarden/userspace/audit"
-	"github.com/meshwarden/meshwarden/userspace/pep"
-	"github.com/meshwarden/meshwarden/userspace/proxy"
 )
 
 // levelPolicy: one user-facing zone (what reaches it is final_output, but MCP tool calls stay
@@ -99,25 +96,7 @@ func BenchmarkAuditBeforeForward(b *testing.B) {
 	policy := "security_mesh:\n  roles: [CODER]\n  domains:\n" +
 		"    - {name: strict, tier: PLAINTEXT, allowed_roles: [CODER], audit_before_forward: true, match: {http_paths: [/strict]}}\n" +
 		"    - {name: queued, tier: PLAINTEXT, allowed_roles: [CODER], match: {http_paths: [/queued]}}\n"
-	eng := engineOf(b, policy)
-	srv := proxy.New(proxy.Config{
-		Resolver: &fuzzResolver{dst: up},
-		Identify: func(uint64) (proxy.Identity, bool) {
-			return proxy.Identity{AgentID: "bench", Role: "CODER", Zone: "dev"}, true
-		},
-		Audit:  auditLog(b, false),
-		Engine: func() *pep.Engine { return eng },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
-	b.Cleanup(func() { cancel(); <-done })
-	via := ln.Addr().String()
+	via := benchEnforcer(b, policy, up, auditLog(b, false))
 	for _, path := range []string{"/queued", "/strict"} {
 		for _, par := range []int{1, 16} {
 			b.Run(fmt.Sprintf("%s-clients%d", path[1:], par*runtime.GOMAXPROCS(0)), func(b *testing.B) {

@@ -60,8 +60,10 @@ func rpcAnswer(w http.ResponseWriter, r *http.Request) {
 		m.ID, strings.Repeat("document 17: revenue grew in every region. ", 22))
 }
 
-func benchEnforcer(b *testing.B, up netip.AddrPort, sink proxy.Sink) string {
-	eng := engineOf(b, benchPolicy)
+// benchEnforcer serves an enforcer with policyText, relaying to up and auditing to sink, for
+// the benchmark's life, and returns its address.
+func benchEnforcer(b *testing.B, policyText string, up netip.AddrPort, sink proxy.Sink) string {
+	eng := engineOf(b, policyText)
 	srv := proxy.New(proxy.Config{
 		Resolver: &fuzzResolver{dst: up},
 		Identify: func(uint64) (proxy.Identity, bool) {
@@ -99,9 +101,9 @@ func auditLog(b *testing.B, noSync bool) *audit.Writer {
 // commit) with and without fsync.
 func BenchmarkEnforcedToolsCall(b *testing.B) {
 	up := startHTTPUpstreamTB(b, http.HandlerFunc(rpcAnswer))
-	enforcer := benchEnforcer(b, up, discardSink{})
-	fsynced := benchEnforcer(b, up, auditLog(b, false))
-	unsynced := benchEnforcer(b, up, auditLog(b, true))
+	enforcer := benchEnforcer(b, benchPolicy, up, discardSink{})
+	fsynced := benchEnforcer(b, benchPolicy, up, auditLog(b, false))
+	unsynced := benchEnforcer(b, benchPolicy, up, auditLog(b, true))
 	for _, c := range []struct{ name, via, path string }{
 		{"direct", up.String(), "/mcp"},
 		{"enforcer-plain", enforcer, "/plain"},
