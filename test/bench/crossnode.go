@@ -129,22 +129,9 @@ func benchCrossNode(r *lab.Runner, bins lab.Binaries, rounds int, seconds float6
 
 	for _, conc := range []string{"1", "16"} {
 		fmt.Printf("cross-node, 1 kB POST, closed loop, %s connection(s), %s s x %d rounds, median\n", conc, secs, rounds)
-		var d, x [3][]float64
-		for range rounds {
-			for _, p := range []struct {
-				url string
-				out *[3][]float64
-			}{{direct, &d}, {tunneled, &x}} {
-				res := run(bins.Client, "http-bench", secs, conc, p.url, "1024")
-				for i, k := range []string{"rps", "p50_us", "p99_us"} {
-					p.out[i] = append(p.out[i], field(r, res, k))
-				}
-			}
-		}
-		fmt.Printf("  direct        %8.0f req/s  p50 %6.0f us  p99 %6.0f us\n", median(d[0]), median(d[1]), median(d[2]))
-		fmt.Printf("  two enforcers %8.0f req/s  p50 %6.0f us  p99 %6.0f us\n", median(x[0]), median(x[1]), median(x[2]))
-		fmt.Printf("  ratio         %8.3f        p50 +%5.0f us  p99 +%5.0f us\n",
-			median(x[0])/median(d[0]), median(x[1])-median(d[1]), median(x[2])-median(d[2]))
+		closedLoop(r, rounds, "two enforcers", direct, tunneled, func(url string) lab.Result {
+			return run(bins.Client, "http-bench", secs, conc, url, "1024")
+		})
 	}
 
 	fmt.Println("identity (go test -bench, in-process, per operation)")

@@ -162,22 +162,9 @@ func benchHTTP(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs s
 	redirected := "http://" + lab.Backend(r, "127.0.0.3:0", "inspected") + "/bench"
 	for _, conc := range []string{"1", "16"} {
 		fmt.Printf("HTTP/1.1 keep-alive, 1 kB POST, %s connection(s), %s s x %d rounds, median\n", conc, secs, rounds)
-		var d, x [3][]float64
-		for range rounds {
-			for _, p := range []struct {
-				url string
-				out *[3][]float64
-			}{{direct, &d}, {redirected, &x}} {
-				res := m.Run(m.Cgroup("agents/bench"), bins.Client, "http-bench", secs, conc, p.url, "1024")
-				for i, k := range []string{"rps", "p50_us", "p99_us"} {
-					p.out[i] = append(p.out[i], field(r, res, k))
-				}
-			}
-		}
-		fmt.Printf("  direct      %8.0f req/s  p50 %6.0f us  p99 %6.0f us\n", median(d[0]), median(d[1]), median(d[2]))
-		fmt.Printf("  redirected  %8.0f req/s  p50 %6.0f us  p99 %6.0f us\n", median(x[0]), median(x[1]), median(x[2]))
-		fmt.Printf("  ratio       %8.3f        p50 +%5.0f us  p99 +%5.0f us\n",
-			median(x[0])/median(d[0]), median(x[1])-median(d[1]), median(x[2])-median(d[2]))
+		closedLoop(r, rounds, "redirected", direct, redirected, func(url string) lab.Result {
+			return m.Run(m.Cgroup("agents/bench"), bins.Client, "http-bench", secs, conc, url, "1024")
+		})
 	}
 }
 
@@ -222,4 +209,25 @@ func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// closedLoop runs bench (one closed-loop `http-bench` of the test agent) against direct and
+// against other, interleaved for rounds, and prints the medians of each and what other adds.
+func closedLoop(r *lab.Runner, rounds int, name, direct, other string, bench func(url string) lab.Result) {
+	var d, x [3][]float64
+	for range rounds {
+		for _, p := range []struct {
+			url string
+			out *[3][]float64
+		}{{direct, &d}, {other, &x}} {
+			res := bench(p.url)
+			for i, k := range []string{"rps", "p50_us", "p99_us"} {
+				p.out[i] = append(p.out[i], field(r, res, k))
+			}
+		}
+	}
+	fmt.Printf("  %-13s %8.0f req/s  p50 %6.0f us  p99 %6.0f us\n", "direct", median(d[0]), median(d[1]), median(d[2]))
+	fmt.Printf("  %-13s %8.0f req/s  p50 %6.0f us  p99 %6.0f us\n", name, median(x[0]), median(x[1]), median(x[2]))
+	fmt.Printf("  %-13s %8.3f        p50 +%5.0f us  p99 +%5.0f us\n", "ratio",
+		median(x[0])/median(d[0]), median(x[1])-median(d[1]), median(x[2])-median(d[2]))
 }
