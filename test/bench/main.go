@@ -85,6 +85,11 @@ func run(r *lab.Runner, rounds, connects int, seconds float64, parts []string, a
 		r.Fatalf("%v", err)
 	}
 	r.Cleanup(func() { os.RemoveAll(dir) })
+	if profileDir != "" {
+		if err := os.MkdirAll(profileDir, 0o755); err != nil {
+			r.Fatalf("profile directory: %v", err)
+		}
+	}
 	bins, err := lab.Build(".", dir)
 	if err != nil {
 		r.Fatalf("%v", err)

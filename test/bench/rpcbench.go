@@ -48,6 +48,7 @@ func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs, p
 		fmt.Printf("JSON-RPC tools/call, 1 kB request and answer, keep-alive, %s connection(s), %s s x %d rounds, median\n", conc, secs, rounds)
 		res := make([][3][]float64, len(variants))
 		cpu := make([][]float64, len(variants)) // the variant's process's CPU microseconds per request
+		csw := make([][]float64, len(variants)) // its threads' context switches per request
 		for round := range rounds {
 			for i, v := range variants {
 				var profiled <-chan error
@@ -56,8 +57,10 @@ func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs, p
 					profiled = m.Profile(filepath.Join(profileDir, "rpc-"+conc+"-"+name+".pprof"), secs)
 				}
 				before, _ := lab.CPUTime(v.pid)
+				vol0, invol0, _ := lab.ContextSwitches(v.pid)
 				out := m.Run(m.Cgroup("agents/bench"), bins.Client, "rpc-bench", secs, conc, v.url, "1024")
 				after, _ := lab.CPUTime(v.pid)
+				vol1, invol1, _ := lab.ContextSwitches(v.pid)
 				if profiled != nil {
 					if err := <-profiled; err != nil {
 						r.Fatalf("profile the daemon: %v", err)
@@ -68,18 +71,20 @@ func benchRPC(r *lab.Runner, m *lab.Mesh, bins lab.Binaries, rounds int, secs, p
 				}
 				if n := res[i][0][len(res[i][0])-1] * mustFloat(secs); n > 0 && v.pid != 0 {
 					cpu[i] = append(cpu[i], float64((after-before).Microseconds())/n)
+					csw[i] = append(csw[i], float64(vol1+invol1-vol0-invol0)/n)
 				}
 			}
 		}
 		base := [3]float64{median(res[0][0]), median(res[0][1]), median(res[0][2])}
-		fmt.Printf("  %-28s %9s %9s %9s %9s %10s %10s %12s\n", "", "req/s", "x direct", "p50 us", "p99 us", "added p50", "added p99", "proxy CPU")
+		fmt.Printf("  %-28s %9s %9s %9s %9s %10s %10s %12s %13s\n", "", "req/s", "x direct", "p50 us", "p99 us", "added p50", "added p99", "proxy CPU", "proxy csw")
 		for i, v := range variants {
 			rps, p50, p99 := median(res[i][0]), median(res[i][1]), median(res[i][2])
-			proxyCPU := "-"
+			proxyCPU, proxyCSW := "-", "-"
 			if len(cpu[i]) > 0 {
 				proxyCPU = fmt.Sprintf("%.0f us/req", median(cpu[i]))
+				proxyCSW = fmt.Sprintf("%.2f /req", median(csw[i]))
 			}
-			fmt.Printf("  %-28s %9.0f %9.3f %9.0f %9.0f %+10.0f %+10.0f %12s\n", v.name, rps, rps/base[0], p50, p99, p50-base[1], p99-base[2], proxyCPU)
+			fmt.Printf("  %-28s %9.0f %9.3f %9.0f %9.0f %+10.0f %+10.0f %12s %13s\n", v.name, rps, rps/base[0], p50, p99, p50-base[1], p99-base[2], proxyCPU, proxyCSW)
 		}
 		if i := slices.IndexFunc(variants, func(v variant) bool { return v.name == nginxVariant }); i >= 0 {
 			fmt.Printf("  enforcer (classify+scrub) / nginx throughput: %.3f\n", median(res[2][0])/median(res[i][0]))

@@ -45,6 +45,36 @@ func CPUTime(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / ticks, nil
 }
 
+// ContextSwitches returns how many times the threads of a process have been switched out so
+// far, voluntarily (waiting) and not (preempted), summed from /proc/<pid>/task/*/status.
+// Threads that already exited are not counted.
+func ContextSwitches(pid int) (voluntary, involuntary int64, err error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, 0, fmt.Errorf("threads of process %d: none found", pid)
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread exited
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			switch k {
+			case "voluntary_ctxt_switches":
+				voluntary += n
+			case "nonvoluntary_ctxt_switches":
+				involuntary += n
+			}
+		}
+	}
+	return voluntary, involuntary, nil
+}
+
 // Profile writes a CPU profile of the daemon, taken over the next seconds (a decimal number)
 // through its operator socket, to path. The returned channel gets the outcome once the profile
 // is written.
