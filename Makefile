@@ -60,6 +60,7 @@ agentleak:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./policy
 	$(GO) test -run '^$$' -fuzz FuzzDetectProtocol -fuzztime 30s ./userspace/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzFastHeadAgreesWithNetHTTP$$' -fuzztime 30s ./userspace/proxy
 	$(GO) test -run '^$$' -fuzz '^FuzzEnforcedRequest$$' -fuzztime 30s ./userspace/proxy
 	$(GO) test -run '^$$' -fuzz '^FuzzEnforcedResponse$$' -fuzztime 30s ./userspace/proxy
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentifierSwapIsItsOwnInverse$$' -fuzztime 30s ./userspace/proxy

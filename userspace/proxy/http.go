@@ -211,6 +211,9 @@ func (c *session) forward(req *http.Request, body *streamBody) error {
 // Expect: 100-continue itself, before it reads the body it must inspect.
 func (c *session) readResponse(req *http.Request, swallow100 bool) (resp *http.Response, sent100 bool, err error) {
 	for {
+		if resp, ok := fastReadResponse(c.ur, req); ok {
+			return resp, sent100, nil
+		}
 		c.upstreamIn.setLimit(headReadLimit)
 		resp, err = http.ReadResponse(c.ur, req)
 		c.upstreamIn.setLimit(noLimit)

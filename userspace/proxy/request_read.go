@@ -17,6 +17,9 @@ func (c *session) readHead() (req *http.Request, ok bool) {
 	if _, err := c.cr.Peek(1); err != nil {
 		return nil, false
 	}
+	if req, ok := fastReadRequest(c.cr); ok {
+		return req, true
+	}
 	_ = c.client.SetReadDeadline(time.Now().Add(c.srv.cfg.HeaderTimeout))
 	c.clientIn.setLimit(headReadLimit)
 	req, err := http.ReadRequest(c.cr)

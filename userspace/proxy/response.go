@@ -57,7 +57,8 @@ func (t *txn) relayResponse(resp *http.Response) (closeAfter bool, err error) {
 	return closeAfter, err
 }
 
-// relayBuffered relays a JSON or text response whole, decided on (pep.Respond).
+// relayBuffered relays a JSON or text response whole, decided on (pep.Respond) — or, in a domain
+// that does not inspect responses, relayed first and parsed after, for its audit records.
 func (t *txn) relayBuffered(resp *http.Response, closeAfter bool) (bool, error) {
 	c := t.c
 	limit := t.domain.BodyLimit()
@@ -71,6 +72,17 @@ func (t *txn) relayBuffered(resp *http.Response, closeAfter bool) (bool, error) 
 	if int64(len(body)) > limit {
 		t.refuseResponse(t.policyRefusal(reasonBodyTooLarge, fmt.Sprintf("the response body is over the limit of %d bytes", limit), http.StatusForbidden))
 		return closeAfter, nil
+	}
+	if !inspects(t.domain) {
+		// Nothing in this domain reads a response (no classification, masking, tier or sealed
+		// payloads: pep.Respond could only refuse it for its size, checked above). It goes to
+		// the client first and is parsed after, only to label its messages for the audit.
+		t.bytesOut = int64(len(body))
+		err := c.writeWhole(t.req, resp, resp.Header, body, closeAfter)
+		if rb, perr := t.parser.ParseResponseWith(t.parsed, c.flow.calls, protocol.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, t.hints); perr == nil {
+			t.auditMessages(rb.Messages, verdictRedirect, "")
+		}
+		return closeAfter, err
 	}
 	rb, perr := t.parser.ParseResponseWith(t.parsed, c.flow.calls, protocol.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, t.hints)
 	if perr != nil {
