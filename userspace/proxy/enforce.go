@@ -75,6 +75,9 @@ func (c *session) enforcedExchange() step {
 // connection, which is how the client learns of it).
 func (c *session) forwardAndRelay(t *txn) (closeAfter bool, err error) {
 	sendErr := c.sendRequest(t)
+	if !t.domain.AuditBeforeForward { // else written before the request went
+		t.auditMessages(t.parsed.Messages, verdictRedirect, "") // while the upstream works on it
+	}
 	if sendErr != nil {
 		// An upstream may answer before it has the whole request (an early 413, say) and
 		// close: its answer is still read. Its connection is not reused either way; the

@@ -88,10 +88,8 @@ func (t *txn) inspect() *reply {
 			r := t.policyRefusal(reasonAuditUnavailable, "the audit record could not be made durable before forwarding", http.StatusServiceUnavailable)
 			return &r
 		}
-		return nil
 	}
-	t.auditMessages(b.Messages, verdictRedirect, "")
-	return nil
+	return nil // the messages' records are queued once the request went (forwardAndRelay)
 }
 
 // prepareBody gives the decision what it works on when the domain needs it: the body decoded

@@ -116,9 +116,10 @@ func (t *txn) relayBuffered(resp *http.Response, closeAfter bool) (bool, error) 
 		t.refuseResponse(*r)
 		return closeAfter, nil
 	}
-	t.auditMessages(rb.Messages, verdictRedirect, "")
 	t.bytesOut = int64(len(dec.Payload))
-	return closeAfter, c.writeWhole(t.req, resp, resp.Header, dec.Payload, closeAfter)
+	err = c.writeWhole(t.req, resp, resp.Header, dec.Payload, closeAfter)
+	t.auditMessages(rb.Messages, verdictRedirect, "") // once the client has its answer
+	return closeAfter, err
 }
 
 // bodilessLength is the Content-Length of a response relayed without a body: what the upstream
