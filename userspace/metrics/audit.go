@@ -25,6 +25,9 @@ var auditFsyncBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, 
 type auditMetrics struct {
 	records  *prometheus.CounterVec
 	errors   *prometheus.CounterVec
+	// recordsOf and errorsOf hold the two families' counter of each kind (auditKinds and
+	// other), made once: a record is counted without a label lookup.
+	recordsOf, errorsOf map[string]prometheus.Counter
 	duration prometheus.Histogram
 	fsync    prometheus.Histogram
 }
@@ -56,9 +59,10 @@ func newAuditMetrics(reg prometheus.Registerer) auditMetrics {
 			NativeHistogramMinResetDuration: nativeMinResetDuration,
 		}),
 	}
+	a.recordsOf, a.errorsOf = map[string]prometheus.Counter{}, map[string]prometheus.Counter{}
 	for _, k := range append(auditKinds, other) {
-		a.records.WithLabelValues(k)
-		a.errors.WithLabelValues(k)
+		a.recordsOf[k] = a.records.WithLabelValues(k)
+		a.errorsOf[k] = a.errors.WithLabelValues(k)
 	}
 	reg.MustRegister(a.records, a.errors, a.duration, a.fsync)
 	return a
@@ -75,12 +79,15 @@ func (m *Metrics) AuditWritten(kind string, d time.Duration, err error) {
 // AuditQueued counts one record of kind the audit log accepted into its queue without the
 // caller waiting for the disk; err non-nil counts a refusal (a full queue) instead.
 func (m *Metrics) AuditQueued(kind string, err error) {
-	kind = oneOf(kind, auditKinds)
+	counters := m.audit.recordsOf
 	if err != nil {
-		m.audit.errors.WithLabelValues(kind).Inc()
-		return
+		counters = m.audit.errorsOf
 	}
-	m.audit.records.WithLabelValues(kind).Inc()
+	c, ok := counters[kind]
+	if !ok {
+		c = counters[other]
+	}
+	c.Inc()
 }
 
 // AuditFsynced observes one fsync of the audit log that took d: the audit log's OnFsync.
