@@ -23,13 +23,13 @@ var auditExporters = []string{"stdout", "webhook"}
 var auditFsyncBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
 
 type auditMetrics struct {
-	records  *prometheus.CounterVec
-	errors   *prometheus.CounterVec
+	records *prometheus.CounterVec
+	errors  *prometheus.CounterVec
 	// recordsOf and errorsOf hold the two families' counter of each kind (auditKinds and
 	// other), made once: a record is counted without a label lookup.
 	recordsOf, errorsOf map[string]prometheus.Counter
-	duration prometheus.Histogram
-	fsync    prometheus.Histogram
+	duration            prometheus.Histogram
+	fsync               prometheus.Histogram
 }
 
 func newAuditMetrics(reg prometheus.Registerer) auditMetrics {
