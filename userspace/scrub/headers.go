@@ -30,10 +30,31 @@ func removedPrefixes() []string {
 	return []string{"X-Forwarded-", "X-B3-", "X-Stainless-", "Uberctx-", "X-Datadog-", "Ot-Tracer-", "Ot-Baggage-"}
 }
 
+// removedFirstBytes marks the bytes a name RemovesHeader is true of may start with: the first
+// letters of removedHeaders and removedPrefixes in either case, and every non-ASCII byte (under
+// strings.EqualFold the Kelvin sign folds to k and ſ to s). Most names start with another byte,
+// and are kept without comparing them with every listed name. Read only.
+var removedFirstBytes = func() (t [256]bool) {
+	for _, name := range slices.Concat(removedHeaders(), removedPrefixes()) {
+		c := name[0]
+		t[c] = true
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' {
+			t[c^0x20] = true // the other case
+		}
+	}
+	for c := 0x80; c < len(t); c++ {
+		t[c] = true
+	}
+	return t
+}()
+
 // RemovesHeader reports whether Headers removes the header with this name (any case).
 func RemovesHeader(name string) bool {
+	if name == "" || !removedFirstBytes[name[0]] {
+		return false
+	}
 	for _, h := range removedHeaders() {
-		if strings.EqualFold(name, h) {
+		if foldsTo(name, h) {
 			return true
 		}
 	}
@@ -45,6 +66,14 @@ func RemovesHeader(name string) bool {
 	return false
 }
 
+// foldsTo is strings.EqualFold(name, canonical) for an ASCII canonical, false without comparing
+// for a name too short to be it: equal under case folding means as many runes as canonical has
+// bytes, and a rune takes at least one byte (a name may be longer: the Kelvin sign, three bytes,
+// folds to k).
+func foldsTo(name, canonical string) bool {
+	return len(name) >= len(canonical) && strings.EqualFold(name, canonical)
+}
+
 // Headers scrubs request or response headers in place: it removes every header RemovesHeader
 // names, sets User-Agent to GenericUserAgent, and coarsens Date to the minute (still a valid
 // HTTP date; an unparsable Date is removed). Names are matched case-insensitively, so headers
@@ -52,22 +81,25 @@ func RemovesHeader(name string) bool {
 // (Mcp-Session-Id) are left to a Pseudonymizer.
 func Headers(h http.Header) Summary {
 	var s Summary
-	var drop, userAgent, date []string // keys as stored in h
+	// Keys as stored in h; a header set rarely holds more than two of each, so these stay on
+	// the stack.
+	var dropKeys, userAgentKeys, dateKeys [2]string
+	drop, userAgent, date := dropKeys[:0], userAgentKeys[:0], dateKeys[:0]
 	for name := range h {
 		switch {
 		case RemovesHeader(name):
 			drop = append(drop, name)
 			s.Removed = append(s.Removed, textproto.CanonicalMIMEHeaderKey(name))
-		case strings.EqualFold(name, "User-Agent"):
+		case foldsTo(name, "User-Agent"):
 			userAgent = append(userAgent, name)
-		case strings.EqualFold(name, "Date"):
+		case foldsTo(name, "Date"):
 			date = append(date, name)
 		}
 	}
 	for _, name := range drop {
 		delete(h, name)
 	}
-	if replace(h, userAgent, "User-Agent", func([]string) (string, bool) { return GenericUserAgent, true }) {
+	if replace(h, userAgent, "User-Agent", GenericUserAgent, true) {
 		s.Normalised = append(s.Normalised, "User-Agent")
 	}
 	if len(date) > 0 {
@@ -76,7 +108,7 @@ func Headers(h http.Header) Summary {
 		if !ok {
 			s.Removed = append(s.Removed, "Date")
 		}
-		if replace(h, date, "Date", func([]string) (string, bool) { return v, ok }) {
+		if replace(h, date, "Date", v, ok) {
 			s.Normalised = append(s.Normalised, "Date")
 		}
 	}
@@ -84,24 +116,28 @@ func Headers(h http.Header) Summary {
 	return s
 }
 
-// replace stores under the canonical name the one value derive makes from the values found
-// under keys (the first key's), removing the header when derive fails. It reports whether a
-// value was stored that differs from what was there.
-func replace(h http.Header, keys []string, canonical string, derive func([]string) (string, bool)) bool {
+// replace stores v under the canonical name in place of the values found under keys, or only
+// removes them when ok is false. It reports whether a value was stored that differs from what
+// was there (the first key's values).
+func replace(h http.Header, keys []string, canonical string, v string, ok bool) bool {
 	if len(keys) == 0 {
 		return false
 	}
 	slices.Sort(keys) // "Date" before "date": prefer the canonical key when both exist
 	old := h[keys[0]]
-	for _, k := range keys {
-		delete(h, k)
+	if ok && len(keys) == 1 && keys[0] == canonical && len(old) == 1 && old[0] == v {
+		return false // already as it should be: leave it, saving the new slice
 	}
-	v, ok := derive(old)
+	for _, k := range keys {
+		if k != canonical || !ok { // the canonical key is overwritten below
+			delete(h, k)
+		}
+	}
 	if !ok {
 		return false
 	}
 	h[canonical] = []string{v}
-	return len(keys) > 1 || keys[0] != canonical || len(old) != 1 || old[0] != v
+	return true
 }
 
 // coarseDate returns the first Date value truncated to the minute, in the HTTP date format.
@@ -139,17 +175,37 @@ func coarseIMFDate(v string) (string, bool) {
 		return n
 	}
 	day, year, hour, minute, sec := num(v[5:7]), num(v[12:16]), num(v[17:19]), num(v[20:22]), num(v[23:25])
-	m := strings.Index(months, v[8:11])
-	if m < 0 || m%3 != 0 || day < 1 || year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+	m := -1
+	for i := 0; i < len(months); i += 3 {
+		if months[i] == v[8] && months[i+1] == v[9] && months[i+2] == v[10] {
+			m = i
+			break
+		}
+	}
+	if m < 0 || day < 1 || year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
 		return "", false
 	}
 	month := time.Month(m/3 + 1)
-	t := time.Date(year, month, day, hour, minute, 0, 0, time.UTC)
-	if t.Day() != day || t.Month() != month || v[:3] != t.Weekday().String()[:3] {
+	if day > daysIn(month, year) || v[:3] != time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Weekday().String()[:3] {
 		return "", false
 	}
 	if v[23:25] == "00" {
 		return v, true
 	}
 	return v[:23] + "00 GMT", true
+}
+
+// daysIn returns the number of days of a month of year in the proleptic Gregorian calendar
+// (package time's).
+func daysIn(m time.Month, year int) int {
+	switch m {
+	case time.February:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
 }

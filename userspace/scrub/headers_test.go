@@ -114,3 +114,40 @@ func assertNoValues(t *testing.T, s Summary) {
 		}
 	}
 }
+
+// TestRemovesHeaderIsEqualFoldOfTheLists: RemovesHeader's shortcuts (first byte, length) decide
+// as comparing the name with every listed name and prefix under strings.EqualFold does, for
+// names in any case, names spelt with the non-ASCII runes that fold to ASCII letters (the
+// Kelvin sign, the long s), and names that only look like listed ones.
+func TestRemovesHeaderIsEqualFoldOfTheLists(t *testing.T) {
+	slow := func(name string) bool {
+		for _, h := range removedHeaders() {
+			if strings.EqualFold(name, h) {
+				return true
+			}
+		}
+		for _, p := range removedPrefixes() {
+			if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {
+				return true
+			}
+		}
+		return false
+	}
+	names := []string{"", "User-Agent", "Date", "Host", "Content-Type", "Mcp-Session-Id", "X-Custom", "Uber", "\u212a", "\xff"}
+	for _, listed := range slices.Concat(removedHeaders(), removedPrefixes()) {
+		for _, n := range []string{listed, strings.ToLower(listed), strings.ToUpper(listed), listed + "x", listed[1:], listed[:len(listed)-1]} {
+			names = append(names, n, strings.ReplaceAll(n, "k", "\u212a"), strings.ReplaceAll(n, "s", "\u017f"),
+				strings.ReplaceAll(strings.ToUpper(n), "S", "\u017f"), strings.ReplaceAll(strings.ToLower(n), "t", "\u0165"))
+		}
+	}
+	for _, n := range names {
+		if got, want := RemovesHeader(n), slow(n); got != want {
+			t.Errorf("RemovesHeader(%q) = %v, want %v", n, got, want)
+		}
+	}
+	// Names spelt with non-ASCII runes are still normalised.
+	h := http.Header{"u\u017fer-agent": {"x"}, "Traceſtate": {"y"}}
+	if s := Headers(h); !reflect.DeepEqual(h, http.Header{"User-Agent": {GenericUserAgent}}) || len(s.Removed) != 1 {
+		t.Errorf("headers = %v, summary %+v", h, s)
+	}
+}
