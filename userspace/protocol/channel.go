@@ -72,14 +72,14 @@ type Hints struct {
 }
 
 // to and from return the destination and the origin of a message travelling in direction d.
-func (h Hints) to(d Direction) Destination {
+func (h *Hints) to(d Direction) Destination {
 	if d == DirResponse {
 		return h.Client
 	}
 	return h.Server
 }
 
-func (h Hints) from(d Direction) Destination {
+func (h *Hints) from(d Direction) Destination {
 	if d == DirResponse {
 		return h.Server
 	}
@@ -160,7 +160,7 @@ func ChannelRules() []Rule {
 }
 
 // matches reports whether rule r applies to message m of an exchange with request target target.
-func (r *Rule) matches(m *Message, h Hints, target string) bool {
+func (r *Rule) matches(m *Message, h *Hints, target string) bool {
 	if len(r.Kinds) > 0 && !containsKind(r.Kinds, m.Kind) {
 		return false
 	}
@@ -203,7 +203,7 @@ func containsKind(ks []Kind, k Kind) bool {
 // id of the rule that chose it.
 func Label(m *Message, h Hints, target string) (Channel, string) {
 	for i := range labelRules {
-		if labelRules[i].matches(m, h, target) {
+		if labelRules[i].matches(m, &h, target) { // h by pointer: the table is long, Hints large
 			return labelRules[i].Channel, labelRules[i].ID
 		}
 	}
@@ -231,10 +231,16 @@ func IsLogPath(target string) bool {
 	return false
 }
 
-// readVerbs are the name tokens that make a memory-named tool a read, not a write.
-var readVerbs = map[string]bool{"get": true, "read": true, "search": true, "list": true, "query": true,
-	"recall": true, "retrieve": true, "fetch": true, "load": true, "find": true, "lookup": true,
-	"describe": true, "count": true, "open": true}
+// isReadVerb reports whether a name token makes a memory-named tool a read, not a write. (A
+// switch rather than a map: every tool call is labelled, and this spares hashing each word.)
+func isReadVerb(tok []byte) bool {
+	switch string(tok) {
+	case "get", "read", "search", "list", "query", "recall", "retrieve", "fetch", "load", "find",
+		"lookup", "describe", "count", "open":
+		return true
+	}
+	return false
+}
 
 // IsMemoryTool reports whether a tool name says the tool writes memory: a name token "memory",
 // "memories" or "remember", or a first or last token "store" (memory_add, save_memory,
@@ -251,10 +257,9 @@ func IsMemoryTool(name string, extra []string) bool {
 		}
 	}
 	memory, first, lastStore := false, true, false
-	read := false
-	eachNameToken(name, func(t []byte) bool {
-		if readVerbs[string(t)] {
-			read = true
+	words := nameWords{name: name}
+	for t, ok := words.next(); ok; t, ok = words.next() {
+		if isReadVerb(t) {
 			return false
 		}
 		switch tok := string(t); {
@@ -264,41 +269,41 @@ func IsMemoryTool(name string, extra []string) bool {
 			memory = true
 		}
 		lastStore, first = string(t) == "store", false
-		return true
-	})
-	return !read && (memory || lastStore)
+	}
+	return memory || lastStore
 }
 
-// eachNameToken calls fn with each word of a tool name, lower case, split at non-letters and
-// camelCase humps, until fn returns false. The word is valid only during the call.
-func eachNameToken(name string, fn func(tok []byte) bool) {
-	var buf [64]byte
-	cur := buf[:0]
-	prevLower := false
-	for _, r := range name {
-		switch {
-		case unicode.IsLetter(r):
-			if unicode.IsUpper(r) && prevLower && len(cur) > 0 {
-				if !fn(cur) {
-					return
-				}
-				cur = cur[:0]
-			}
-			cur = utf8.AppendRune(cur, unicode.ToLower(r))
-			prevLower = unicode.IsLower(r)
-		default:
+// nameWords splits a tool name into words, lower case, at non-letters and camelCase humps. It is
+// an iterator rather than a function calling back, so that the word buffer stays on the
+// caller's stack.
+type nameWords struct {
+	name      string
+	i         int // the next byte of name to read
+	prevLower bool
+	buf       [64]byte
+}
+
+// next returns the next word, valid until the following call; ok is false after the last.
+func (w *nameWords) next() (word []byte, ok bool) {
+	cur := w.buf[:0]
+	for w.i < len(w.name) {
+		r, size := utf8.DecodeRuneInString(w.name[w.i:])
+		if !unicode.IsLetter(r) {
+			w.i += size
+			w.prevLower = false
 			if len(cur) > 0 {
-				if !fn(cur) {
-					return
-				}
-				cur = cur[:0]
+				return cur, true
 			}
-			prevLower = false
+			continue
 		}
+		if unicode.IsUpper(r) && w.prevLower && len(cur) > 0 {
+			return cur, true // r starts the next word, read by the next call
+		}
+		cur = utf8.AppendRune(cur, unicode.ToLower(r))
+		w.prevLower = unicode.IsLower(r)
+		w.i += size
 	}
-	if len(cur) > 0 {
-		fn(cur)
-	}
+	return cur, len(cur) > 0
 }
 
 // globMatch matches s against a pattern in which '*' stands for any run of characters.

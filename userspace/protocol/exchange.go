@@ -73,7 +73,7 @@ func (p Parser) ParseRequest(req Request, h Hints) (*Body, error) {
 		(&builder{b: b}).label(h)
 		return b, nil
 	}
-	doc, err := p.bodyJSON(req.Body, req.Header)
+	doc, err := bodyJSON(req.Body, MediaType(req.Header), lim, &a.doc)
 	if err != nil {
 		return nil, fmt.Errorf("parse request to %s: %w", path, err)
 	}
@@ -89,7 +89,7 @@ func (p Parser) ParseRequest(req Request, h Hints) (*Body, error) {
 	b.Protocol = proto
 	switch {
 	case proto == ProtoMCP || proto == ProtoJSONRPC || (proto == ProtoA2A && IsJSONRPC(doc.Root())):
-		rpc, err := rpcFromDoc(doc)
+		rpc, err := rpcFromDoc(doc, &a.rpc)
 		if err != nil {
 			return nil, fmt.Errorf("parse request to %s: %w", path, err)
 		}
@@ -137,13 +137,14 @@ func (p Parser) ParseResponseWith(req *Body, calls CallLookup, resp Response, h 
 	if h.Protocol != "" {
 		b.Protocol = h.Protocol
 	}
-	if isEventStream(resp.Header) {
+	mt := MediaType(resp.Header)
+	if mt == "text/event-stream" {
 		return nil, fmt.Errorf("parse response: an event stream: parse it with a StreamParser: %w", ErrMalformed)
 	}
 	if len(resp.Body) > lim.MaxBodyBytes {
 		return nil, fmt.Errorf("response body of %d bytes, limit %d: %w", len(resp.Body), lim.MaxBodyBytes, ErrTooLarge)
 	}
-	doc, err := p.bodyJSON(resp.Body, resp.Header)
+	doc, err := bodyJSON(resp.Body, mt, lim, &a.doc)
 	if err != nil {
 		return nil, fmt.Errorf("parse response from %s: %w", targetPath(b.Target), err)
 	}
@@ -162,7 +163,7 @@ func (p Parser) ParseResponseWith(req *Body, calls CallLookup, resp Response, h 
 	case b.Protocol == ProtoA2A && isAgentCardPath(targetPath(b.Target)):
 		bb.agentCard(root)
 	case IsJSONRPC(root):
-		rpc, err := rpcFromDoc(doc)
+		rpc, err := rpcFromDoc(doc, &a.rpc)
 		if err != nil {
 			return nil, fmt.Errorf("parse response: %w", err)
 		}
@@ -190,19 +191,19 @@ func (p Parser) ParseResponseWith(req *Body, calls CallLookup, resp Response, h 
 
 // bodyJSON parses a body as JSON when it is one: its content type says JSON, or (no content type
 // saying otherwise) it starts like a JSON object or array. It returns nil, nil for a body that is
-// not JSON and does not claim to be.
-func (p Parser) bodyJSON(body []byte, hdr http.Header) (*Document, error) {
+// not JSON and does not claim to be. mt is the body's MediaType; lim has its defaults filled in;
+// the document is made in into (see parseJSON).
+func bodyJSON(body []byte, mt string, lim Limits, into *docAlloc) (*Document, error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
 		return nil, nil
 	}
-	mt := MediaType(hdr)
 	claims := strings.HasSuffix(mt, "json") || strings.HasSuffix(mt, "+json")
 	looks := trimmed[0] == '{' || trimmed[0] == '['
 	if !claims && !(looks && (mt == "" || mt == "text/plain" || mt == "application/octet-stream")) {
 		return nil, nil
 	}
-	doc, err := ParseJSON(body, p.Limits)
+	doc, err := parseJSON(body, lim, into)
 	if err != nil {
 		if claims || errors.Is(err, ErrTooLarge) {
 			return nil, err
@@ -241,8 +242,6 @@ func MediaType(hdr http.Header) string {
 	return strings.ToLower(strings.TrimSpace(base))
 }
 
-func isEventStream(hdr http.Header) bool { return MediaType(hdr) == "text/event-stream" }
-
 // targetPath returns the path of a request target (origin form or absolute form), without query.
 func targetPath(target string) string {
 	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
@@ -256,21 +255,29 @@ func targetPath(target string) string {
 	return target
 }
 
-// bodyAlloc is a Body allocated with room for what a body of one JSON-RPC message holds (a
-// message, a few identifiers and their paths, the MCP transport view), so that parsing it
-// allocates these together rather than one by one. A body that holds more grows past the room
-// as slices do.
+// bodyAlloc is a Body allocated with room for what a body of one JSON-RPC message holds (its
+// document when small, its JSON-RPC envelope, a message with one piece of content, a few
+// identifiers and their paths, a metadata path, the MCP transport view), so that parsing it
+// allocates these together rather than one by one: a small MCP tools/call request or its
+// result takes this allocation and the copies of its strings only. A body that holds more
+// grows past the room as slices do. The rooms are sized so that the whole stays within the
+// 2,304-byte allocation size class.
 type bodyAlloc struct {
-	body  Body
-	msgs  [1]Message
-	ids   [4]Identifier
-	steps [12]Step
-	mcp   MCPTransport
+	body    Body
+	rpc     rpcBodyOne
+	msgs    [1]Message
+	content [1]Content
+	ids     [4]Identifier
+	metas   [1]Path
+	steps   [8]Step
+	mcp     MCPTransport
+	doc     docAlloc // last: the garbage collector need not scan past its Document
 }
 
 // builder returns a builder of the body that draws on the room. Make one per body.
 func (a *bodyAlloc) builder() builder {
-	return builder{b: &a.body, msgs: a.msgs[:0:len(a.msgs)], ids: a.ids[:0:len(a.ids)], steps: a.steps[:0]}
+	return builder{b: &a.body, msgs: a.msgs[:0:len(a.msgs)], content: a.content[:0:len(a.content)],
+		ids: a.ids[:0:len(a.ids)], metas: a.metas[:0:len(a.metas)], steps: a.steps[:0]}
 }
 
 // mcpTransport returns mcpTransportOf(h, method, target), held in the room.
@@ -282,10 +289,13 @@ func (a *bodyAlloc) mcpTransport(h http.Header, method, target string) *MCPTrans
 // builder collects the messages of one body.
 type builder struct {
 	b *Body
-	// msgs and ids, when not nil, are where the body's Messages and Identifiers start (see
-	// bodyAlloc): empty, with room.
-	msgs []Message
-	ids  []Identifier
+	// msgs, ids and metas, when not nil, are where the body's Messages, Identifiers and
+	// Metadata start (see bodyAlloc): empty, with room. content, when not nil, is room for the
+	// first content list of a message (see mcpContentList).
+	msgs    []Message
+	ids     []Identifier
+	metas   []Path
+	content []Content
 	// steps is where path gives out the paths of the body's messages, identifiers, metadata
 	// and content from: a body's few short paths share an allocation or two.
 	steps []Step
@@ -370,6 +380,9 @@ func (bb *builder) id(kind string, v Value) {
 // meta records a metadata object.
 func (bb *builder) meta(v Value) {
 	if v.Type() == TypeObject {
+		if bb.b.Metadata == nil && bb.metas != nil {
+			bb.b.Metadata, bb.metas = bb.metas, nil
+		}
 		bb.b.Metadata = append(bb.b.Metadata, bb.path(v))
 	}
 }

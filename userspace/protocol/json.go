@@ -77,12 +77,35 @@ type Document struct {
 // ParseJSON parses one JSON text strictly (RFC 8259; keys are compared exactly; duplicate keys are
 // malformed unless lim.AllowDuplicateKeys). The Document keeps src: do not modify it afterwards.
 func ParseJSON(src []byte, lim Limits) (*Document, error) {
-	lim = lim.withDefaults()
+	return parseJSON(src, lim.withDefaults(), nil)
+}
+
+// docAlloc is a Document with room for the nodes and kids of a small one, so that a body
+// parser makes the document of a small body (at most len(nodes) values) in the body's
+// allocation (see bodyAlloc). A larger document leaves the room unused, or outgrows it.
+type docAlloc struct {
+	doc   Document
+	nodes [12]node
+	kids  [2 * 12]int32 // kids (at most 11 while the nodes fit), then the parser's stack
+}
+
+// parseJSON is ParseJSON with lim's defaults filled in already. The document is made in into
+// (unused: zero) when into is not nil, else allocated. When parsing fails, into holds partial
+// results: drop it.
+func parseJSON(src []byte, lim Limits, into *docAlloc) (*Document, error) {
 	if len(src) > lim.MaxBodyBytes {
 		return nil, fmt.Errorf("json: %d bytes, limit %d: %w", len(src), lim.MaxBodyBytes, ErrTooLarge)
 	}
 	p := jsonParser{src: src, lim: lim}
-	if n := estimateValues(src, lim.MaxValues); n > 1 {
+	switch n := estimateValues(src, lim.MaxValues); {
+	case into != nil && n <= 2*len(into.nodes):
+		// Likely small enough for the room: the estimate counts the commas between object
+		// members too, and so runs to about twice the values of a document of objects. Kids
+		// and stack share the room as below; a document that outgrows it grows its slices.
+		r := len(into.nodes)
+		p.nodes = into.nodes[:0:r]
+		p.kids, p.stack = into.kids[:0:r], into.kids[r:r]
+	case n > 1:
 		p.nodes = make([]node, 0, n)
 		// kids and the parser's stack share one allocation: the stack takes the tail,
 		// which kids (capped) never grows into.
@@ -98,7 +121,16 @@ func ParseJSON(src []byte, lim Limits) (*Document, error) {
 	if p.i != len(src) {
 		return nil, &SyntaxError{Offset: p.i, Msg: "data after the JSON value"}
 	}
-	return &Document{src: src, nodes: p.nodes, kids: p.kids, lim: lim}, nil
+	var d *Document
+	if into != nil {
+		d = &into.doc
+	} else {
+		d = new(Document)
+	}
+	// d is a zero Document (into is unused): set the fields a parse fills, rather than
+	// write the whole struct.
+	d.src, d.nodes, d.kids, d.lim = src, p.nodes, p.kids, lim
+	return d, nil
 }
 
 // Source returns the bytes the document was parsed from.
@@ -261,10 +293,22 @@ func (p *jsonParser) str() (bool, error) {
 	start := p.i
 	p.i++
 	esc, high := false, false
+	// Where a word of eight plain bytes starts a run, the next quote or backslash is found
+	// with IndexByte, which steps over many bytes at once, and the bytes before it are checked
+	// only for control characters and non-ASCII (skipASCII). stop is where the run ends (see
+	// runEnd), looked for again only once the scan is near it: past an escape, or at the end
+	// of runEnd's window. Each search ends at the next backslash or after runWindow bytes, so
+	// a string is searched through about once, however many escapes it holds.
+	stop := 0
 	for p.i < len(s) {
-		p.i = skipPlain(s, p.i)
-		if p.i >= len(s) {
-			break
+		if p.i+8 <= len(s) && special(binary.LittleEndian.Uint64(s[p.i:])) == 0 {
+			if p.i+8 > stop {
+				stop = runEnd(s, p.i)
+			}
+			p.i = skipASCII(s, p.i, stop)
+			if p.i >= len(s) {
+				break
+			}
 		}
 		c := s[p.i]
 		switch {
@@ -307,16 +351,44 @@ func (p *jsonParser) str() (bool, error) {
 	return false, p.errf("unterminated string")
 }
 
-// skipPlain returns the offset of the first byte at or after i that a string scan must look at
-// (a quote, a backslash, a control character or a non-ASCII byte), or a few bytes before the
-// end: it steps over eight plain bytes at a time.
-func skipPlain(s []byte, i int) int {
-	const ones, high = 0x0101010101010101, 0x8080808080808080
-	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64(s[i:])
-		q, bs := x^('"'*ones), x^('\\'*ones)
-		// A byte below 0x20, a zero byte of q or bs (a quote or a backslash), or a high bit.
-		if ((x-0x20*ones)|(q-ones)|(bs-ones)|x)&high != 0 {
+const (
+	ones = 0x0101010101010101 // a byte of one in every byte of a word
+	high = 0x8080808080808080 // the high bit of every byte
+)
+
+// special is not zero when one of the eight bytes of x is one a string scan must look at: a
+// quote or a backslash (a zero byte of x^'"' or x^'\\'), a byte below 0x20, or a byte with its
+// high bit set.
+func special(x uint64) uint64 {
+	q, bs := x^('"'*ones), x^('\\'*ones)
+	return ((x - 0x20*ones) | (q - ones) | (bs - ones) | x) & high
+}
+
+// runWindow bounds how far runEnd looks ahead, so that a string with many escapes is not
+// searched over and over to its far end.
+const runWindow = 512
+
+// runEnd returns the offset of the first backslash or quote at or after i, looking no further
+// than runWindow bytes (it returns the end of the window, or of s, if there is none). The
+// backslash is looked for first, so that the search for the quote stops at it.
+func runEnd(s []byte, i int) int {
+	end := min(len(s), i+runWindow)
+	if b := bytes.IndexByte(s[i:end], '\\'); b >= 0 {
+		end = i + b
+	}
+	if q := bytes.IndexByte(s[i:end], '"'); q >= 0 {
+		end = i + q
+	}
+	return end
+}
+
+// skipASCII steps over the bytes from i towards stop, eight at a time, while they are neither
+// control characters nor non-ASCII; it returns the offset of the word that holds one, or one
+// less than eight bytes before stop.
+func skipASCII(s []byte, i, stop int) int {
+	for ; i+8 <= stop; i += 8 {
+		// A byte below 0x20 (its subtraction borrows, setting the high bit) or a high bit.
+		if x := binary.LittleEndian.Uint64(s[i:]); ((x-0x20*ones)|x)&high != 0 {
 			return i
 		}
 	}
@@ -435,9 +507,10 @@ func (p *jsonParser) checkDuplicates(members []int32) error {
 	// same compares two keys as decoded, allocating only for keys with escapes.
 	same := func(a, b int32) bool {
 		na, nb := &p.nodes[a], &p.nodes[b]
-		ra, rb := p.src[na.keyStart+1:na.keyEnd-1], p.src[nb.keyStart+1:nb.keyEnd-1]
 		if !na.keyEsc && !nb.keyEsc {
-			return bytes.Equal(ra, rb)
+			// Keys of different lengths differ: most pairs are told apart without slicing.
+			return na.keyEnd-na.keyStart == nb.keyEnd-nb.keyStart &&
+				bytes.Equal(p.src[na.keyStart+1:na.keyEnd-1], p.src[nb.keyStart+1:nb.keyEnd-1])
 		}
 		return key(a) == key(b)
 	}

@@ -76,16 +76,21 @@ func ParseJSONRPC(body []byte, lim Limits) (*RPCBody, error) {
 	if err != nil {
 		return nil, fmt.Errorf("json-rpc: %w", err)
 	}
-	return rpcFromDoc(doc)
+	return rpcFromDoc(doc, nil)
 }
 
-func rpcFromDoc(doc *Document) (*RPCBody, error) {
+// rpcFromDoc reads the JSON-RPC message(s) of doc. A body of one message is made in *one when
+// one is not nil (a body parser keeps it in the body's allocation, see bodyAlloc), else
+// allocated.
+func rpcFromDoc(doc *Document, one *rpcBodyOne) (*RPCBody, error) {
 	root := doc.Root()
 	switch root.Type() {
 	case TypeObject:
 		// One message: the body and its message in one allocation.
-		one := &rpcBodyOne{}
-		one.msg[0] = parseRPC(root)
+		if one == nil {
+			one = &rpcBodyOne{}
+		}
+		one.msg[0] = parseRPC(root, one.id[:0:len(one.id)])
 		one.body = RPCBody{Doc: doc, Messages: one.msg[:]}
 		return &one.body, nil
 	case TypeArray:
@@ -97,17 +102,19 @@ func rpcFromDoc(doc *Document) (*RPCBody, error) {
 		}
 		b := &RPCBody{Doc: doc, Batch: true, Messages: make([]RPC, 0, root.Len())}
 		for _, el := range root.Elements() {
-			b.Messages = append(b.Messages, parseRPC(el))
+			b.Messages = append(b.Messages, parseRPC(el, nil))
 		}
 		return b, nil
 	}
 	return nil, fmt.Errorf("json-rpc: body is a %s, want an object or a batch array: %w", root.Type(), ErrInvalidRequest)
 }
 
-// rpcBodyOne is an RPCBody of one message with the array that holds it.
+// rpcBodyOne is an RPCBody of one message with the array that holds it, and room for the copy
+// of a short id.
 type rpcBodyOne struct {
 	body RPCBody
 	msg  [1]RPC
+	id   [16]byte
 }
 
 // IsJSONRPC reports whether a parsed body looks like JSON-RPC: an object, or an array of objects,
@@ -122,7 +129,9 @@ func IsJSONRPC(root Value) bool {
 	return false
 }
 
-func parseRPC(v Value) RPC {
+// parseRPC reads one JSON-RPC message. Its ID is copied into idRoom (empty, with capacity) when
+// it fits, else into an allocation of its own.
+func parseRPC(v Value, idRoom []byte) RPC {
 	m := RPC{Value: v}
 	invalid := func(format string, args ...any) RPC {
 		m.Type = RPCInvalid
@@ -132,16 +141,21 @@ func parseRPC(v Value) RPC {
 	if v.Type() != TypeObject {
 		return invalid("message is a %s, want an object", v.Type())
 	}
-	if id := v.Get("id"); id.Exists() {
-		m.ID = json.RawMessage(bytes.Clone(id.Raw()))
+	e := envelopeOf(v)
+	id, method, params, result, errObj := e.id, e.method, e.params, e.result, e.errObj
+	if id.Exists() {
+		if raw := id.Raw(); len(raw) <= cap(idRoom) {
+			// Capacity capped at the length, so that appending to ID never writes into the room.
+			m.ID = json.RawMessage(append(idRoom, raw...)[:len(raw):len(raw)])
+		} else {
+			m.ID = json.RawMessage(bytes.Clone(raw))
+		}
 	}
-	method, params := v.Get("method"), v.Get("params")
-	result, errObj := v.Get("result"), v.Get("error")
 	m.Params, m.Result = params, result
 	if method.Type() == TypeString {
 		m.Method = method.Str()
 	}
-	if ver := v.Get("jsonrpc"); ver.Type() != TypeString || ver.Str() != "2.0" {
+	if ver := e.jsonrpc; ver.Type() != TypeString || !ver.strIs("2.0") {
 		return invalid(`"jsonrpc" is not "2.0"`)
 	}
 	switch {
@@ -184,13 +198,48 @@ func parseRPC(v Value) RPC {
 		return invalid("neither a method nor a result or error")
 	}
 	if m.ID != nil {
-		if t := v.Get("id").Type(); t != TypeString && t != TypeNumber && t != TypeNull {
+		if t := id.Type(); t != TypeString && t != TypeNumber && t != TypeNull {
 			// Kept as sent (some peers use other types), but flagged: JSON-RPC 2.0 allows
 			// strings, numbers and null only.
 			m.Invalid = fmt.Errorf("json-rpc: id is a %s, want a string, number or null: %w", t, ErrInvalidRequest)
 		}
 	}
 	return m
+}
+
+// envelope holds the members of a JSON-RPC message object that parseRPC reads.
+type envelope struct {
+	jsonrpc, id, method, params, result, errObj Value
+}
+
+// envelopeOf finds the envelope members of object v in one pass over its members, as Get finds
+// them one by one (the last member of a name, keys compared as decoded).
+func envelopeOf(v Value) envelope {
+	var e envelope
+	n := v.node()
+	for _, k := range v.d.kids[n.kidsOff : n.kidsOff+n.kidsLen] {
+		nd := &v.d.nodes[k]
+		key := v.d.src[nd.keyStart+1 : nd.keyEnd-1]
+		if nd.keyEsc {
+			key = []byte(decodeJSONString(key))
+		}
+		m := Value{d: v.d, n: k}
+		switch string(key) {
+		case "jsonrpc":
+			e.jsonrpc = m
+		case "id":
+			e.id = m
+		case "method":
+			e.method = m
+		case "params":
+			e.params = m
+		case "result":
+			e.result = m
+		case "error":
+			e.errObj = m
+		}
+	}
+	return e
 }
 
 // idKey returns a key under which equal ids compare equal: the decoded text of a string id

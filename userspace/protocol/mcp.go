@@ -142,7 +142,11 @@ func (bb *builder) mcpContentList(v Value) []Content {
 	var out []Content
 	switch v.Type() {
 	case TypeArray:
-		if v.Len() > 0 {
+		switch {
+		case v.Len() == 0: // no content: nil
+		case v.Len() <= cap(bb.content):
+			out, bb.content = bb.content, nil // the body's room, taken once
+		default:
 			out = make([]Content, 0, v.Len())
 		}
 		for _, c := range v.Elements() {

@@ -94,7 +94,7 @@ func (s *StreamParser) Parse(ev Event) (*Body, error) {
 	bb := a.builder()
 	switch b.Protocol {
 	case ProtoMCP, ProtoA2A, ProtoJSONRPC:
-		rpc, err := rpcFromDoc(doc)
+		rpc, err := rpcFromDoc(doc, &a.rpc)
 		if err != nil {
 			return nil, fmt.Errorf("stream event: %w", err)
 		}

@@ -51,6 +51,19 @@ func (v Value) Str() string {
 	return commonValue(raw)
 }
 
+// strIs reports whether v is a string whose decoded text is s, without allocating for a string
+// without escapes.
+func (v Value) strIs(s string) bool {
+	if v.Type() != TypeString {
+		return false
+	}
+	n := v.node()
+	if n.esc {
+		return v.Str() == s
+	}
+	return string(v.d.src[n.start+1:n.end-1]) == s
+}
+
 // commonValue returns raw as a string: one of the string values the protocols use everywhere
 // (the JSON-RPC version, MCP and A2A methods, content types, roles) without allocating, any
 // other copied.
@@ -239,16 +252,14 @@ func (v Value) AppendKey(b []byte) []byte {
 	return append(b, raw...)
 }
 
-func (v Value) keyIs(k string) bool {
-	n := v.node()
-	if n.keyStart < 0 {
-		return false
-	}
-	raw := v.d.src[n.keyStart+1 : n.keyEnd-1]
+// keyIs reports whether node n of d is an object member named k.
+func (d *Document) keyIs(n *node, k string) bool {
 	if n.keyEsc {
-		return decodeJSONString(raw) == k
+		return decodeJSONString(d.src[n.keyStart+1:n.keyEnd-1]) == k
 	}
-	return string(raw) == k
+	// Without escapes the key is its bytes between the quotes: compare lengths first, which
+	// tells most keys apart without slicing.
+	return int(n.keyEnd-n.keyStart)-2 == len(k) && n.keyStart >= 0 && string(d.src[n.keyStart+1:n.keyEnd-1]) == k
 }
 
 // Get returns the member k of an object (the last one, should duplicates be allowed), matched
@@ -257,9 +268,11 @@ func (v Value) Get(k string) Value {
 	if v.Type() != TypeObject {
 		return Value{}
 	}
-	for i := v.Len() - 1; i >= 0; i-- {
-		if m := v.kid(i); m.keyIs(k) {
-			return m
+	n := v.node()
+	kids := v.d.kids[n.kidsOff : n.kidsOff+n.kidsLen]
+	for i := len(kids) - 1; i >= 0; i-- {
+		if v.d.keyIs(&v.d.nodes[kids[i]], k) {
+			return Value{d: v.d, n: kids[i]}
 		}
 	}
 	return Value{}
