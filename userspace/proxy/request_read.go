@@ -11,8 +11,9 @@ import (
 
 // readHead reads the next request head on the enforcing path. A client may idle between
 // requests (the idle timeout ends that), but once it sent the first byte of a head it has
-// HeaderTimeout to send the rest. ok is false when there is no request: the connection ended,
-// or the head was refused (answered and audited here).
+// HeaderTimeout to send the rest. A head that arrived whole and plain is read on the fast path
+// (fasthead.go), with nothing left to wait for; any other is read by net/http. ok is false when
+// there is no request: the connection ended, or the head was refused (answered and audited here).
 func (c *session) readHead() (req *http.Request, ok bool) {
 	if _, err := c.cr.Peek(1); err != nil {
 		return nil, false
