@@ -11,22 +11,32 @@ import (
 
 // callTable remembers a flow's JSON-RPC requests under the pseudonyms their ids were given, so
 // that an answer carrying the pseudonym (on the same connection or, for MCP's HTTP+SSE
-// transport, on the flow's event stream) is understood: which method and tool it answers. It
-// holds at most max calls, forgetting the oldest first. Safe for concurrent use; it is a
+// transport, on the flow's event stream) is understood: which method and tool it answers; and
+// the pseudonyms of their progress tokens, forgotten with the answer. It holds at most max
+// calls, forgetting the oldest first (the progress pseudonym of a call dropped so is left to the
+// pseudonym table's own bound). Safe for concurrent use; it is a
 // protocol.CallLookup.
 type callTable struct {
 	mu    sync.Mutex
 	max   int
-	calls map[idKeyForm]protocol.Call
+	calls map[idKeyForm]callEntry
 	order []idKeyForm
 }
 
-func newCallTable(max int) *callTable {
-	return &callTable{max: max, calls: map[idKeyForm]protocol.Call{}}
+// callEntry is a request remembered: its call, and the pseudonym its MCP progress token was
+// given (nil when it has none), which lives as long as the request is unanswered.
+type callEntry struct {
+	call     protocol.Call
+	progress any
 }
 
-// add remembers call under id (a string or json.Number, as the body carries it).
-func (t *callTable) add(id any, call protocol.Call) {
+func newCallTable(max int) *callTable {
+	return &callTable{max: max, calls: map[idKeyForm]callEntry{}}
+}
+
+// add remembers call under id (a string or json.Number, as the body carries it), with the
+// pseudonym of the request's progress token (nil for none).
+func (t *callTable) add(id any, call protocol.Call, progress any) {
 	k, ok := idKey(id)
 	if !ok {
 		return
@@ -36,7 +46,7 @@ func (t *callTable) add(id any, call protocol.Call) {
 	if _, dup := t.calls[k]; !dup {
 		t.order = append(t.order, k)
 	}
-	t.calls[k] = call
+	t.calls[k] = callEntry{call: call, progress: progress}
 	for len(t.calls) > t.max && len(t.order) > 0 {
 		delete(t.calls, t.order[0])
 		t.order = t.order[1:]
@@ -52,13 +62,18 @@ func (t *callTable) add(id any, call protocol.Call) {
 	}
 }
 
-// forget drops the call answered under id.
-func (t *callTable) forget(id any) {
-	if k, ok := idKey(id); ok {
-		t.mu.Lock()
-		delete(t.calls, k)
-		t.mu.Unlock()
+// forget drops the call answered under id, and returns the pseudonym of its progress token
+// (nil for none), which the answer ends too.
+func (t *callTable) forget(id any) (progress any) {
+	k, ok := idKey(id)
+	if !ok {
+		return nil
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.calls[k]
+	delete(t.calls, k)
+	return e.progress
 }
 
 // LookupCall finds the call an answer with this id (as sent) answers.
@@ -69,8 +84,8 @@ func (t *callTable) LookupCall(raw json.RawMessage) (protocol.Call, bool) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c, ok := t.calls[k]
-	return c, ok
+	e, ok := t.calls[k]
+	return e.call, ok
 }
 
 // rawIDKey is idKey of an id as sent: a string without escapes and a number are read in place,

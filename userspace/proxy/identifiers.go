@@ -62,12 +62,11 @@ func (f *flowState) swapIdentifiers(b *protocol.Body, own []any) (idSwap, error)
 	// JSON-RPC ids of other exchanges this body answers: forgotten once the whole body is
 	// swapped, so that a batch answering one id twice has both revealed.
 	var answeredElsewhere []any
-	defer func() {
-		for _, v := range answeredElsewhere {
-			f.pseudo.forget(scrub.KindJSONRPCID, v)
-			f.calls.forget(v)
-		}
-	}()
+	defer func() { f.forgetIDs(answeredElsewhere) }()
+	// Requests whose ids were hidden here, and progress tokens hidden here: after the swap,
+	// each request's token is remembered with its call (linkProgress).
+	var requests []hiddenRequest
+	var tokens []hiddenValue
 	for i, id := range b.Identifiers {
 		kind, ok := identifierKind(id.Kind)
 		if !ok || seenBefore(b.Identifiers, i, &seen) {
@@ -107,14 +106,49 @@ func (f *flowState) swapIdentifiers(b *protocol.Body, own []any) (idSwap, error)
 		out.changed = true
 		out.swapped = append(out.swapped, pep.Swap{At: at, Value: pseudo})
 		out.summary.Pseudonymised = append(out.summary.Pseudonymised, string(kind))
-		if kind == scrub.KindJSONRPCID {
-			if call, ok := callAt(b, at, id.Path); ok {
-				f.calls.add(pseudo, call)
-				out.hidden = append(out.hidden, pseudo)
+		switch kind {
+		case scrub.KindJSONRPCID:
+			if m := requestAt(b, at, id.Path); m != nil {
+				requests = append(requests, hiddenRequest{msg: m, pseudo: pseudo})
 			}
+		case scrub.KindMCPProgress:
+			tokens = append(tokens, hiddenValue{at: at, path: id.Path, pseudo: pseudo})
 		}
 	}
+	for _, r := range requests {
+		f.calls.add(r.pseudo, protocol.Call{Protocol: b.Protocol, Method: r.msg.Method, Name: r.msg.Params.Get("name").Str()}, progressOf(r.msg, tokens))
+		out.hidden = append(out.hidden, r.pseudo)
+	}
 	return out, nil
+}
+
+// hiddenRequest is a JSON-RPC request whose id swapIdentifiers gave a pseudonym.
+type hiddenRequest struct {
+	msg    *protocol.RPC
+	pseudo any
+}
+
+// hiddenValue is an identifier swapIdentifiers gave a pseudonym: where it was, and the pseudonym.
+type hiddenValue struct {
+	at     protocol.Value
+	path   protocol.Path
+	pseudo any
+}
+
+// progressOf returns the pseudonym given to m's progress token (params._meta.progressToken),
+// nil when it has none or kept its own. MCP ends a token with its request's answer, so the
+// pseudonym is forgotten with the request's id (forgetIDs), not left to fill the flow's table.
+func progressOf(m *protocol.RPC, tokens []hiddenValue) any {
+	v := m.Params.Get("_meta").Get("progressToken")
+	if !v.Exists() {
+		return nil
+	}
+	for _, t := range tokens {
+		if sameValue(v, t.at, t.path) {
+			return t.pseudo
+		}
+	}
+	return nil
 }
 
 // seenBefore reports whether an identifier before ids[i] that is pseudonymised lies at the same
@@ -203,11 +237,14 @@ func replaceIdentifier(at protocol.Value, p protocol.Path, v any) error {
 	return nil
 }
 
-// forgetIDs drops the pseudonyms of JSON-RPC requests: not forwarded, or answered.
+// forgetIDs drops the pseudonyms of JSON-RPC requests, not forwarded or answered, with those
+// of their progress tokens.
 func (f *flowState) forgetIDs(ids []any) {
 	for _, p := range ids {
 		f.pseudo.forget(scrub.KindJSONRPCID, p)
-		f.calls.forget(p)
+		if progress := f.calls.forget(p); progress != nil {
+			f.pseudo.forget(scrub.KindMCPProgress, progress)
+		}
 	}
 }
 
@@ -225,19 +262,18 @@ func containsID(ids []any, id any) bool {
 	return false
 }
 
-// callAt returns the call of the JSON-RPC request whose id is at (at p).
-func callAt(b *protocol.Body, at protocol.Value, p protocol.Path) (protocol.Call, bool) {
+// requestAt returns the JSON-RPC request whose id is at (at p), nil when there is none.
+func requestAt(b *protocol.Body, at protocol.Value, p protocol.Path) *protocol.RPC {
 	if b.RPC == nil {
-		return protocol.Call{}, false
+		return nil
 	}
 	for i := range b.RPC.Messages {
 		m := &b.RPC.Messages[i]
-		if m.Type != protocol.RPCRequest || !sameValue(m.Value.Get("id"), at, p) {
-			continue
+		if m.Type == protocol.RPCRequest && sameValue(m.Value.Get("id"), at, p) {
+			return m
 		}
-		return protocol.Call{Protocol: b.Protocol, Method: m.Method, Name: m.Params.Get("name").Str()}, true
 	}
-	return protocol.Call{}, false
+	return nil
 }
 
 // sameValue reports whether v is the value at (at p): the same node, or one of another
