@@ -64,7 +64,7 @@ func (f *flowState) swapIdentifiers(b *protocol.Body, own []any) (idSwap, error)
 	var answeredElsewhere []any
 	defer func() { f.forgetIDs(answeredElsewhere) }()
 	// Requests whose ids were hidden here, and progress tokens hidden here: after the swap,
-	// each request's token is remembered with its call (linkProgress).
+	// each request's token is remembered with its call (progressOf).
 	var requests []hiddenRequest
 	var tokens []hiddenValue
 	for i, id := range b.Identifiers {

@@ -73,18 +73,19 @@ func (t *txn) relayBuffered(resp *http.Response, closeAfter bool) (bool, error) 
 		t.refuseResponse(t.policyRefusal(reasonBodyTooLarge, fmt.Sprintf("the response body is over the limit of %d bytes", limit), http.StatusForbidden))
 		return closeAfter, nil
 	}
+	answer := protocol.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 	if !inspects(t.domain) {
 		// Nothing in this domain reads a response (no classification, masking, tier or sealed
 		// payloads: pep.Respond could only refuse it for its size, checked above). It goes to
 		// the client first and is parsed after, only to label its messages for the audit.
 		t.bytesOut = int64(len(body))
 		err := c.writeWhole(t.req, resp, resp.Header, body, closeAfter)
-		if rb, perr := t.parser.ParseResponseWith(t.parsed, c.flow.calls, protocol.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, t.hints); perr == nil {
+		if rb, perr := t.parser.ParseResponseWith(t.parsed, c.flow.calls, answer, t.hints); perr == nil {
 			t.auditMessages(rb.Messages, verdictRedirect, "")
 		}
 		return closeAfter, err
 	}
-	rb, perr := t.parser.ParseResponseWith(t.parsed, c.flow.calls, protocol.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, t.hints)
+	rb, perr := t.parser.ParseResponseWith(t.parsed, c.flow.calls, answer, t.hints)
 	if perr != nil {
 		if pep.NeedsInspection(t.domain) {
 			t.refuseResponse(t.policyRefusal(string(pep.ReasonOpaquePayload), "the response body is not what it claims: "+redactQuoted(perr.Error()), http.StatusForbidden))
