@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/meshwarden/meshwarden/policy"
+	"github.com/meshwarden/meshwarden/userspace/pep"
 )
 
 func meshPolicy(t *testing.T, agents ...string) *policy.Policy {
@@ -55,7 +56,11 @@ func TestMeshIssuesCredentialsAndRevokesAgentsRemovedFromThePolicyOrByTheOperato
 		t.Errorf("a destination no other node hosts is routed through the tunnel")
 	}
 	a, b := pol.Agents[0], pol.Agents[1]
-	id := m.pepIdentity(a, "sha256:x")
+	pepIdentity := func(ag policy.Agent, measurement string) pep.Identity {
+		sid, err := m.agentID(ag)
+		return m.pepIdentity(ag, sid, err, measurement)
+	}
+	id := pepIdentity(a, "sha256:x")
 	if id.CredentialRefused != "" || id.CredentialExpiry.IsZero() {
 		t.Fatalf("agent a has no credential: %+v", id)
 	}
@@ -70,7 +75,7 @@ func TestMeshIssuesCredentialsAndRevokesAgentsRemovedFromThePolicyOrByTheOperato
 	if err := m.reload(meshPolicy(t, "a"), "here"); err != nil {
 		t.Fatal(err)
 	}
-	if got := m.pepIdentity(b, ""); got.CredentialRefused != "credential_revoked" {
+	if got := pepIdentity(b, ""); got.CredentialRefused != "credential_revoked" {
 		t.Errorf("agent removed from the policy: %+v", got)
 	}
 	// The operator revokes a; a reload does not bring it back.
@@ -81,11 +86,11 @@ func TestMeshIssuesCredentialsAndRevokesAgentsRemovedFromThePolicyOrByTheOperato
 	if err := m.reload(meshPolicy(t, "a", "b"), "here"); err != nil {
 		t.Fatal(err)
 	}
-	if got := m.pepIdentity(a, ""); got.CredentialRefused != "credential_revoked" {
+	if got := pepIdentity(a, ""); got.CredentialRefused != "credential_revoked" {
 		t.Errorf("operator-revoked agent after a reload: %+v", got)
 	}
 	// b, put back into the policy, is trusted again.
-	if got := m.pepIdentity(b, ""); got.CredentialRefused != "" || got.CredentialExpiry.IsZero() {
+	if got := pepIdentity(b, ""); got.CredentialRefused != "" || got.CredentialExpiry.IsZero() {
 		t.Errorf("agent put back into the policy: %+v", got)
 	}
 	if _, err := m.revoke(pol, "nobody"); err == nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshwarden/meshwarden/policy"
 	"github.com/meshwarden/meshwarden/userspace/identity/credential"
+	"github.com/meshwarden/meshwarden/userspace/identity/spiffeid"
 	"github.com/meshwarden/meshwarden/userspace/metrics"
 	"github.com/meshwarden/meshwarden/userspace/pep"
 	"github.com/meshwarden/meshwarden/userspace/proxy"
@@ -40,23 +41,24 @@ func (d *Daemon) identifyOrigin(o proxy.Origin) (proxy.Identity, bool) {
 		}
 	}
 	id.Measurement = measurement
-	if sid, err := m.agentID(a); err == nil {
+	sid, sidErr := m.agentID(a) // once per connection: the agent and the trust domain are fixed
+	if sidErr == nil {
 		id.SPIFFEID = sid.String()
 	}
-	id.Source = func(now time.Time) pep.Identity { return m.pepIdentity(a, measurement) }
+	id.Source = func(time.Time) pep.Identity { return m.pepIdentity(a, sid, sidErr, measurement) }
 	return id, true
 }
 
-// pepIdentity is agent a as the decision engine sees it: its current credential's issue and
-// expiry times (none when it has no valid credential, or is revoked), the measurement of the
-// connecting process and the measurements its policy accepts.
-func (m *mesh) pepIdentity(a policy.Agent, measurement string) pep.Identity {
+// pepIdentity is agent a, whose SPIFFE id is sid (or could not be made: sidErr), as the
+// decision engine sees it: its current credential's issue and expiry times (none when it has
+// no valid credential, or is revoked), the measurement of the connecting process and the
+// measurements its policy accepts.
+func (m *mesh) pepIdentity(a policy.Agent, sid spiffeid.ID, sidErr error, measurement string) pep.Identity {
 	out := pep.Identity{
 		AgentID: a.ID, Role: a.Role, Zone: a.Zone,
 		Measurement: measurement, AcceptedMeasurements: a.Attestation,
 	}
-	sid, err := m.agentID(a)
-	if err != nil {
+	if sidErr != nil {
 		out.CredentialRefused = string(credential.ReasonMalformed)
 		return out
 	}
