@@ -48,16 +48,24 @@ func splitFastHead(buf []byte) (h fastHead, ok bool) {
 	if end < 0 {
 		return fastHead{}, false
 	}
-	for _, b := range buf[:end] {
-		if b < ' ' && b != '\t' && b != '\r' && b != '\n' || b == 0x7f {
+	// One pass over the head: no control byte but HTAB and the CR LF pairs that end lines
+	// (buf[end] is the CR of the blank line's pair), so every line split below is clean.
+	for i, b := range buf[:end] {
+		switch {
+		case b == '\r':
+			if buf[i+1] != '\n' {
+				return fastHead{}, false
+			}
+		case b == '\n':
+			if i == 0 || buf[i-1] != '\r' {
+				return fastHead{}, false
+			}
+		case b < ' ' && b != '\t' || b == 0x7f:
 			return fastHead{}, false
 		}
 	}
 	text := string(buf[:end]) // every string of the head is a piece of this one
 	start, rest, _ := strings.Cut(text, "\r\n")
-	if strings.IndexByte(start, '\r') >= 0 || strings.IndexByte(start, '\n') >= 0 {
-		return fastHead{}, false
-	}
 	lines := 0
 	if rest != "" {
 		lines = strings.Count(rest, "\r\n") + 1
@@ -70,7 +78,7 @@ func splitFastHead(buf []byte) (h fastHead, ok bool) {
 	for i := 0; i < lines; i++ {
 		var line string
 		line, rest, _ = strings.Cut(rest, "\r\n")
-		if line == "" || line[0] == ' ' || line[0] == '\t' || strings.IndexByte(line, '\r') >= 0 || strings.IndexByte(line, '\n') >= 0 {
+		if line == "" || line[0] == ' ' || line[0] == '\t' {
 			return fastHead{}, false
 		}
 		k, v, found := strings.Cut(line, ":")

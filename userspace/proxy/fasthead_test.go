@@ -44,6 +44,9 @@ var fastHeadSeeds = []string{
 	"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
 	"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
 	"HTTP/1.1 +20 OK\r\nContent-Length: 0\r\n\r\n",
+	"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
+	"GET /\r HTTP/1.1\r\n\r\n",
+	"GET / HTTP/1.1\r\nX: a\nY: b\r\n\r\n",
 }
 
 // FuzzFastHeadAgreesWithNetHTTP checks that the fast path only takes heads net/http takes too,
