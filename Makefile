@@ -57,17 +57,16 @@ AGENTLEAK_FLAGS ?=
 agentleak:
 	$(GO) run ./test/agentleak/cmd/agentleak -scenarios $(AGENTLEAK_SCENARIOS) -out test/out/agentleak.md $(AGENTLEAK_FLAGS)
 
+# Every go test -fuzz target in the tree, FUZZTIME each (their seed corpora already run in
+# make test). FUZZ=regexp picks targets by name, e.g. make fuzz FUZZ=SSE FUZZTIME=5m.
+FUZZTIME ?= 30s
+FUZZ ?= .
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./policy
-	$(GO) test -run '^$$' -fuzz FuzzDetectProtocol -fuzztime 30s ./userspace/proxy
-	$(GO) test -run '^$$' -fuzz '^FuzzFastHeadAgreesWithNetHTTP$$' -fuzztime 30s ./userspace/proxy
-	$(GO) test -run '^$$' -fuzz '^FuzzEnforcedRequest$$' -fuzztime 30s ./userspace/proxy
-	$(GO) test -run '^$$' -fuzz '^FuzzEnforcedResponse$$' -fuzztime 30s ./userspace/proxy
-	$(GO) test -run '^$$' -fuzz '^FuzzIdentifierSwapIsItsOwnInverse$$' -fuzztime 30s ./userspace/proxy
-	$(GO) test -run '^$$' -fuzz '^FuzzIDKeysCompareAsTheirTexts$$' -fuzztime 30s ./userspace/proxy
-	$(GO) test -run '^$$' -fuzz '^FuzzQuietNeverMissesAFinding$$' -fuzztime 30s ./userspace/classify
-	$(GO) test -run '^$$' -fuzz '^FuzzQuietAtNeverMissesAChange$$' -fuzztime 30s ./userspace/scrub
-	$(GO) test -run '^$$' -fuzz '^FuzzIdentifierFormMatchesCanonical$$' -fuzztime 30s ./userspace/scrub
+	@set -e; grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' policy agent userspace loader cmd test 2>/dev/null | \
+	sed 's|/[^/]*_test.go:func | |' | sort -u | grep -E " .*$(FUZZ)" | while read -r dir name; do \
+		echo "== $$name ./$$dir"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "./$$dir" </dev/null || exit 1; \
+	done
 
 clean:
 	rm -rf bin
