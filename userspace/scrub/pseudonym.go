@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/google/uuid"
 )
 
 // Kind is the kind of identifier a pseudonym stands for. Kinds keep pseudonyms apart: the
@@ -346,17 +347,7 @@ func uuidFrom(mac [sha256.Size]byte) string {
 	copy(b[:], mac[16:32])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	var u [36]byte
-	hex.Encode(u[0:8], b[0:4])
-	u[8] = '-'
-	hex.Encode(u[9:13], b[4:6])
-	u[13] = '-'
-	hex.Encode(u[14:18], b[6:8])
-	u[18] = '-'
-	hex.Encode(u[19:23], b[8:10])
-	u[23] = '-'
-	hex.Encode(u[24:36], b[10:16])
-	return string(u[:])
+	return uuid.UUID(b).String()
 }
 
 // HideField replaces obj[key], when present and not null, by its pseudonym of the given kind.
