@@ -62,8 +62,8 @@ agentleak:
 FUZZTIME ?= 30s
 FUZZ ?= .
 fuzz:
-	@set -e; grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' policy agent userspace loader cmd test 2>/dev/null | \
-	sed 's|/[^/]*_test.go:func | |' | sort -u | grep -E " .*$(FUZZ)" | while read -r dir name; do \
+	@set -e; grep -rHo --include='*_test.go' --exclude-dir=node_modules --exclude-dir=.git '^func Fuzz[A-Za-z0-9_]*' . | \
+	sed 's|^\./||; s|/[^/]*_test.go:func | |' | sort -u | grep -E " .*$(FUZZ)" | while read -r dir name; do \
 		echo "== $$name ./$$dir"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "./$$dir" </dev/null || exit 1; \
 	done
